@@ -1,0 +1,66 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import formbody from '@fastify/formbody';
+import cookie from '@fastify/cookie';
+import type { Config } from './config.js';
+import type { DB } from './db/open.js';
+import type { Ctx } from './domain/context.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { sessionTokenRoutes } from './routes/session-token.js';
+import { tokenRoutes } from './routes/oauth-token.js';
+import { tokenInfoRoutes } from './routes/token-info.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  config: Config;
+  db: DB;
+  /** The clock, unix ms; tests pass their own. */
+  now?: () => number;
+  logger?: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: Ctx;
+    config: Config;
+  }
+}
+
+/** Builds the HTTP application; does no I/O of its own (the caller opens the database). */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, db } = options;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimit,
+    // Path parameters are bounded; longer ones get 404.
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, maxParamLength: 200 }
+  });
+  const ctx: Ctx = { db, secret: config.secret, now: options.now ?? Date.now };
+  app.decorate('ctx', ctx);
+  app.decorate('config', config);
+
+  await app.register(formbody, { bodyLimit: config.bodyLimit });
+  await app.register(cookie);
+  // Real clients POST an empty body with `Content-Type: application/json` and everything in the
+  // query (DR-DOCS §2.1); an empty JSON body is an empty parameter set, not an error.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimit }, (request, body, done) => {
+    if (typeof body === 'string' && body.trim() === '') {
+      done(null, {});
+      return;
+    }
+    jsonParser(request, body as string, done);
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    return payload;
+  });
+
+  installErrorHandling(app);
+  healthRoutes(app, ctx);
+  sessionTokenRoutes(app, ctx, config.publicStoreURL);
+  tokenRoutes(app, ctx);
+  tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
+  return app;
+}

@@ -1,0 +1,166 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Versioned migrations, in code so they ship with the package. Only portable column types
+ * (text, bigint, integer) so SQLite and PostgreSQL run the same list.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createTable('sites')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('locale', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('ttl_seconds', 'integer', (c) => c.notNull())
+        .addColumn('idle_seconds', 'integer', (c) => c.notNull())
+        .addColumn('refresh_ttl_seconds', 'integer', (c) => c.notNull())
+        .addColumn('refresh_grace_seconds', 'integer', (c) => c.notNull())
+        .addColumn('allowed_origins', 'text')
+        .addColumn('session_token_exchange', 'text', (c) => c.notNull())
+        .addColumn('limits', 'text')
+        .execute();
+      await db.schema.createTable('api_keys')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text')
+        .execute();
+      await db.schema.createTable('shoppers')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('username', 'text')
+        .addColumn('password_hash', 'text')
+        .addColumn('external_ref', 'text')
+        .addColumn('first_name', 'text', (c) => c.notNull())
+        .addColumn('last_name', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('locale', 'text')
+        .addColumn('currency', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('shoppers_username').unique().on('shoppers').columns(['site_id', 'username']).execute();
+      await db.schema.createIndex('shoppers_external').unique().on('shoppers').columns(['site_id', 'external_ref']).execute();
+      await db.schema.createTable('products')
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('price', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('products_pk', ['site_id', 'id'])
+        .execute();
+      await db.schema.createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('shopper_id', 'text')
+        .addColumn('epoch', 'integer', (c) => c.notNull())
+        .addColumn('locale', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('ip', 'text')
+        .addColumn('cart_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_expires').on('sessions').column('expires_at').execute();
+      await db.schema.createIndex('sessions_site_shopper').on('sessions').columns(['site_id', 'shopper_id']).execute();
+      await db.schema.createTable('handles')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('epoch', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('handles_session').on('handles').column('session_id').execute();
+      await db.schema.createTable('access_tokens')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('api_key', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('epoch', 'integer', (c) => c.notNull())
+        .addColumn('chain_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_reason', 'text')
+        .execute();
+      await db.schema.createIndex('access_tokens_session').on('access_tokens').column('session_id').execute();
+      await db.schema.createIndex('access_tokens_chain').on('access_tokens').column('chain_id').execute();
+      await db.schema.createTable('refresh_tokens')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('api_key', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('epoch', 'integer', (c) => c.notNull())
+        .addColumn('chain_id', 'text', (c) => c.notNull())
+        .addColumn('access_hash', 'text', (c) => c.notNull())
+        .addColumn('shopper_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('spent_at', 'bigint')
+        .addColumn('revoked_reason', 'text')
+        .execute();
+      await db.schema.createIndex('refresh_tokens_chain').on('refresh_tokens').column('chain_id').execute();
+      await db.schema.createIndex('refresh_tokens_session').on('refresh_tokens').column('session_id').execute();
+      await db.schema.createIndex('refresh_tokens_expires').on('refresh_tokens').column('expires_at').execute();
+      await db.schema.createTable('carts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('shopper_id', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('carts_session').on('carts').column('session_id').execute();
+      await db.schema.createIndex('carts_shopper').on('carts').columns(['shopper_id', 'status']).execute();
+      await db.schema.createTable('line_items')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('cart_id', 'text', (c) => c.notNull())
+        .addColumn('product_id', 'text', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('line_items_cart_product').unique().on('line_items').columns(['cart_id', 'product_id']).execute();
+      await db.schema.createTable('orders')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('shopper_id', 'text')
+        .addColumn('cart_id', 'text', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('total', 'text', (c) => c.notNull())
+        .addColumn('lines', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('orders_session').on('orders').column('session_id').execute();
+      await db.schema.createIndex('orders_shopper').on('orders').column('shopper_id').execute();
+      await db.schema.createTable('handoff_codes')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('epoch', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('handoff_codes_expires').on('handoff_codes').column('expires_at').execute();
+      await db.schema.createTable('counters')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('counters_expires').on('counters').column('expires_at').execute();
+      await sql`select 1`.execute(db);
+    },
+    async down(): Promise<void> {
+      throw new Error('0001_core cannot be undone');
+    }
+  }
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  }
+};

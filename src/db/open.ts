@@ -1,0 +1,50 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+import { migrationProvider } from './migrations.js';
+
+export type DB = Kysely<Database>;
+
+export interface OpenOptions {
+  /** postgres://… ; null selects SQLite. */
+  databaseURL: string | null;
+  /** Directory of the SQLite file; ':memory:' for an in-memory database (tests). */
+  dataDir: string;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<DB> {
+  let db: DB;
+  if (options.databaseURL !== null) {
+    const { openPostgres } = await import('./postgres.js');
+    db = await openPostgres(options.databaseURL);
+  } else {
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteFile(options.dataDir) }) });
+  }
+  await migrate(db);
+  return db;
+}
+
+export function openSqliteFile(dataDir: string): SQLite.Database {
+  let file = ':memory:';
+  if (dataDir !== ':memory:') {
+    mkdirSync(dataDir, { recursive: true });
+    file = join(dataDir, 'sessionlink.db');
+  }
+  const sqlite = new SQLite(file);
+  // WAL + synchronous=NORMAL: a committed transaction is in the WAL file before the answer goes
+  // out, so a killed process loses nothing it acknowledged (only an OS crash could).
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  return sqlite;
+}
+
+export async function migrate(db: DB): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) {
+    throw new Error(`database migration failed: ${String((error as Error).message ?? error)}`);
+  }
+}

@@ -1,0 +1,8 @@
+import type { DB } from '../db/open.js';
+
+/** What domain code needs: storage, the server secret and a clock (injectable for tests). */
+export interface Ctx {
+  db: DB;
+  secret: string;
+  now: () => number;
+}

@@ -1,0 +1,153 @@
+import { InvalidGrant, LimitedTokenInvalid, ServiceError } from '../errors.js';
+import { randomHex, verifyPassword } from '../crypto.js';
+import type { Ctx } from './context.js';
+import { attachShopperCart, ensureCartRow } from './carts.js';
+import { createSession, rekeySession, resolveHandle, type Session } from './sessions.js';
+import type { ApiKey, Site } from './sites.js';
+import { issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
+
+export interface SessionRef {
+  sessionToken?: string | undefined;
+  limitedToken?: string | undefined;
+  ip?: string | null;
+}
+
+const SESSION_DEATH = {
+  expired: 'Session expired',
+  rekeyed: 'Session re-keyed at login'
+} as const;
+
+/** The live session a session token names, on this site; otherwise invalid_grant. */
+export async function sessionOfSessionToken(ctx: Ctx, site: Site, sessionToken: string): Promise<Session> {
+  const resolved = sessionToken.length === 32 ? await resolveHandle(ctx, 'session_token', sessionToken.toUpperCase()) : null;
+  if (resolved === null || resolved.session.site_id !== site.id) {
+    throw new InvalidGrant('Unknown session token');
+  }
+  if (resolved.status !== 'live') {
+    throw new InvalidGrant(SESSION_DEATH[resolved.status]);
+  }
+  return resolved.session;
+}
+
+async function sessionOfLimitedToken(ctx: Ctx, site: Site, limitedToken: string): Promise<Session> {
+  try {
+    const { token, session } = await validateAccessToken(ctx, limitedToken);
+    if (token.site_id !== site.id || token.kind !== 'limited') {
+      throw new LimitedTokenInvalid();
+    }
+    return session;
+  } catch (err) {
+    if (err instanceof ServiceError && err.code === 'invalid_token') {
+      throw new LimitedTokenInvalid(`The dr_limited_token is not valid: ${err.description}`);
+    }
+    throw err;
+  }
+}
+
+async function referencedSession(ctx: Ctx, site: Site, ref: SessionRef): Promise<Session | null> {
+  if (ref.sessionToken !== undefined) {
+    return await sessionOfSessionToken(ctx, site, ref.sessionToken);
+  }
+  if (ref.limitedToken !== undefined) {
+    return await sessionOfLimitedToken(ctx, site, ref.limitedToken);
+  }
+  return null;
+}
+
+/**
+ * `password` grant without credentials, `/v1/shoppers/token`, the site action with `apiKey`:
+ * a limited token joined to the named session, or on a new one.
+ */
+export async function anonymousGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
+  const existing = await referencedSession(ctx, site, ref);
+  return await ctx.db.transaction().execute(async (trx) => {
+    const session = existing ?? await createSession(ctx, trx, site, { ip: ref.ip ?? null });
+    return await issueTokens(ctx, trx, site, key, session, 'limited');
+  });
+}
+
+/** A limited token for a session the caller already holds (the site action's cookie). */
+export async function tokenForSession(ctx: Ctx, site: Site, key: ApiKey, session: Session): Promise<IssuedTokens> {
+  return await ctx.db.transaction().execute(async (trx) => {
+    return await issueTokens(ctx, trx, site, key, session, 'limited');
+  });
+}
+
+/** Decodes a password that may be sent plain or base64 (DR's own plugin sends base64). */
+function passwordCandidates(password: string): string[] {
+  const candidates = [password];
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(password) && password.length % 4 === 0) {
+    const decoded = Buffer.from(password, 'base64').toString('utf8');
+    if (decoded.length > 0 && !decoded.includes('\uFFFD') && !/[\x00-\x1F]/.test(decoded) && decoded !== password) {
+      candidates.push(decoded);
+    }
+  }
+  return candidates;
+}
+
+async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, existing: Session | null, shopperId: string, ip: string | null): Promise<IssuedTokens> {
+  return await ctx.db.transaction().execute(async (trx) => {
+    let session: Session;
+    if (existing !== null && (existing.shopper_id === null || existing.shopper_id === shopperId)) {
+      // Re-read inside the transaction: a concurrent login may have re-keyed it already.
+      const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
+      if (fresh.epoch !== existing.epoch) {
+        throw new InvalidGrant('Session re-keyed at login');
+      }
+      session = await rekeySession(ctx, trx, fresh, shopperId);
+    } else {
+      session = await createSession(ctx, trx, site, { shopperId, ip });
+    }
+    await attachShopperCart(ctx, trx, session, shopperId);
+    return await issueTokens(ctx, trx, site, key, session, 'full');
+  });
+}
+
+/** `password` grant with username and password (confidential keys only; checked by the caller). */
+export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username: string, password: string, ref: SessionRef): Promise<IssuedTokens> {
+  const shopper = await ctx.db.selectFrom('shoppers').select(['id', 'password_hash'])
+    .where('site_id', '=', site.id).where('username', '=', username).executeTakeFirst();
+  let ok = false;
+  for (const candidate of passwordCandidates(password)) {
+    // verifyPassword runs scrypt even for an unknown user, so timing does not reveal usernames.
+    if (await verifyPassword(candidate, shopper?.password_hash ?? null)) {
+      ok = true;
+      break;
+    }
+  }
+  if (!ok || shopper === undefined) {
+    throw new InvalidGrant('Invalid username or password');
+  }
+  const existing = await referencedSession(ctx, site, ref);
+  return await logInOnSession(ctx, site, key, existing, shopper.id, ref.ip ?? null);
+}
+
+/** `client_credentials` with `dr_external_reference_id`: the partner vouches for the shopper. */
+export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalRef: string, ref: SessionRef): Promise<IssuedTokens> {
+  const existing = await referencedSession(ctx, site, ref);
+  await ctx.db.insertInto('shoppers').values({
+    id: randomHex(16),
+    site_id: site.id,
+    username: null,
+    password_hash: null,
+    external_ref: externalRef,
+    first_name: '',
+    last_name: '',
+    email: '',
+    locale: null,
+    currency: null,
+    created_at: ctx.now()
+  }).onConflict((oc) => oc.columns(['site_id', 'external_ref']).doNothing()).execute();
+  const shopper = await ctx.db.selectFrom('shoppers').select('id')
+    .where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirstOrThrow();
+  return await logInOnSession(ctx, site, key, existing, shopper.id, ref.ip ?? null);
+}
+
+/** `client_credentials` alone: guest checkout on a new session, with an active cart. */
+export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string | null): Promise<IssuedTokens> {
+  return await ctx.db.transaction().execute(async (trx) => {
+    const session = await createSession(ctx, trx, site, { ip });
+    await ensureCartRow(ctx, trx, session);
+    return await issueTokens(ctx, trx, site, key, session, 'limited');
+  });
+}

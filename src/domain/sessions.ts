@@ -1,0 +1,175 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, SessionTable } from '../db/schema.js';
+import { deriveHex, hashSecret, randomHex } from '../crypto.js';
+import type { Ctx } from './context.js';
+import type { Site } from './sites.js';
+
+export type Session = Selectable<SessionTable>;
+export type Executor = Kysely<Database>;
+export type HandleKind = 'cookie' | 'session_token';
+
+/** A handle resolved to its session, or why it no longer reaches one. */
+export type Resolved =
+  | { status: 'live'; session: Session }
+  | { status: 'expired' | 'rekeyed'; session: Session };
+
+/** CONTRACT §2: the earlier of createdAt + ttl and lastUsedAt + idle. */
+export function expiryOf(site: Site, createdAt: number, lastUsedAt: number): number {
+  const absolute = createdAt + site.ttl_seconds * 1000;
+  if (site.idle_seconds > 0) {
+    return Math.min(absolute, lastUsedAt + site.idle_seconds * 1000);
+  }
+  return absolute;
+}
+
+/** Whole seconds left on a session, rounded down (CONTRACT §2: `expires_in`). */
+export function secondsLeft(session: Session, now: number): number {
+  return Math.max(0, Math.floor((session.expires_at - now) / 1000));
+}
+
+/**
+ * The session token of a session at an epoch: 32 upper-case hex characters derived from the
+ * server secret, so every site-action call can return it without storing anything new, and a
+ * re-key (new epoch) changes it.
+ */
+export function sessionTokenOf(ctx: Ctx, session: Pick<Session, 'id' | 'epoch'>): string {
+  return deriveHex(ctx.secret, 'session-token', `${session.id}:${session.epoch}`).slice(0, 32).toUpperCase();
+}
+
+export const SESSION_TOKEN_PATTERN = /^[0-9A-Fa-f]{32}$/;
+
+export interface NewSessionOptions {
+  shopperId?: string | null;
+  ip?: string | null;
+  locale?: string;
+  currency?: string;
+  /** A fixed id (a refresh of an ended session derives it, so racing refreshes agree). */
+  id?: string;
+}
+
+export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
+  const now = ctx.now();
+  const session: Session = {
+    id: options.id ?? randomHex(16),
+    site_id: site.id,
+    shopper_id: options.shopperId ?? null,
+    epoch: 0,
+    locale: options.locale ?? site.locale,
+    currency: options.currency ?? site.currency,
+    ip: options.ip ?? null,
+    cart_id: randomHex(16),
+    created_at: now,
+    last_used_at: now,
+    expires_at: expiryOf(site, now, now)
+  };
+  const inserted = await db.insertInto('sessions').values(session)
+    .onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+    // Someone else created this derived id first: use theirs.
+    return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
+  }
+  await addSessionTokenHandle(ctx, db, session);
+  return session;
+}
+
+async function addSessionTokenHandle(ctx: Ctx, db: Executor, session: Session): Promise<void> {
+  await db.insertInto('handles').values({
+    hash: hashSecret(ctx.secret, 'session_token', sessionTokenOf(ctx, session)),
+    session_id: session.id,
+    kind: 'session_token',
+    epoch: session.epoch,
+    created_at: ctx.now()
+  }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+}
+
+/** A fresh cookie value for the browser, stored only as a hash. */
+export async function mintCookie(ctx: Ctx, db: Executor, session: Session): Promise<string> {
+  const value = randomHex(32);
+  await db.insertInto('handles').values({
+    hash: hashSecret(ctx.secret, 'cookie', value),
+    session_id: session.id,
+    kind: 'cookie',
+    epoch: session.epoch,
+    created_at: ctx.now()
+  }).execute();
+  return value;
+}
+
+/** Finds the session a cookie value or session token names. null: never issued (or swept). */
+export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): Promise<Resolved | null> {
+  const row = await ctx.db.selectFrom('handles')
+    .innerJoin('sessions', 'sessions.id', 'handles.session_id')
+    .selectAll('sessions')
+    .select(['handles.epoch as handle_epoch', 'handles.kind as handle_kind'])
+    .where('handles.hash', '=', hashSecret(ctx.secret, kind, value))
+    .executeTakeFirst();
+  if (row === undefined || row.handle_kind !== kind) {
+    return null;
+  }
+  const { handle_epoch, handle_kind: _kind, ...session } = row;
+  if (handle_epoch !== session.epoch) {
+    return { status: 'rekeyed', session };
+  }
+  if (session.expires_at <= ctx.now()) {
+    return { status: 'expired', session };
+  }
+  return { status: 'live', session };
+}
+
+/** Records use of a session where the site has an idle timeout (otherwise nothing to write). */
+export async function touchSession(ctx: Ctx, site: Site, session: Session): Promise<Session> {
+  if (site.idle_seconds <= 0) {
+    return session;
+  }
+  const now = ctx.now();
+  // Writing on every request would cost a commit per call; a second's slack is invisible in
+  // whole-second `expires_in` values.
+  if (now - session.last_used_at < 1000) {
+    return session;
+  }
+  const expiresAt = expiryOf(site, session.created_at, now);
+  await ctx.db.updateTable('sessions').set({ last_used_at: now, expires_at: expiresAt })
+    .where('id', '=', session.id).where('expires_at', '>', now).execute();
+  return { ...session, last_used_at: now, expires_at: expiresAt };
+}
+
+/**
+ * Re-keys a session at login (CONTRACT §1): same id, cart and settings, a new epoch, so every
+ * cookie value, session token and access/refresh token made before dies at once.
+ */
+export async function rekeySession(ctx: Ctx, db: Executor, session: Session, shopperId: string): Promise<Session> {
+  const epoch = session.epoch + 1;
+  await db.updateTable('sessions').set({ epoch, shopper_id: shopperId })
+    .where('id', '=', session.id).execute();
+  const rekeyed = { ...session, epoch, shopper_id: shopperId };
+  await addSessionTokenHandle(ctx, db, rekeyed);
+  return rekeyed;
+}
+
+export async function getSession(db: Executor, sessionId: string): Promise<Session | null> {
+  return (await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()) ?? null;
+}
+
+/** How long an ended session's rows are kept so late callers still hear "Session expired". */
+export const EXPIRED_RETENTION_MS = 24 * 3600 * 1000;
+
+/** Deletes rows that can no longer matter, so the database does not grow without bound. */
+export async function sweepExpired(ctx: Ctx): Promise<number> {
+  const cutoff = ctx.now() - EXPIRED_RETENTION_MS;
+  const now = ctx.now();
+  return await ctx.db.transaction().execute(async (trx) => {
+    const dead = trx.selectFrom('sessions').select('id').where('expires_at', '<', cutoff);
+    await trx.deleteFrom('handles').where('session_id', 'in', dead).execute();
+    await trx.deleteFrom('access_tokens').where('session_id', 'in', dead).execute();
+    await trx.deleteFrom('line_items').where('cart_id', 'in',
+      trx.selectFrom('carts').select('id').where('session_id', 'in', dead).where('status', '!=', 'submitted')
+        .where('shopper_id', 'is', null)).execute();
+    await trx.deleteFrom('carts').where('session_id', 'in', dead).where('status', '!=', 'submitted')
+      .where('shopper_id', 'is', null).execute();
+    await trx.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
+    await trx.deleteFrom('handoff_codes').where('expires_at', '<', now).execute();
+    await trx.deleteFrom('counters').where('expires_at', '<', now).execute();
+    const result = await trx.deleteFrom('sessions').where('expires_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  });
+}

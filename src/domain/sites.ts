@@ -1,0 +1,76 @@
+import type { Selectable } from 'kysely';
+import type { ApiKeyTable, SiteTable } from '../db/schema.js';
+import { constantTimeEqual, hashSecret } from '../crypto.js';
+import type { Ctx } from './context.js';
+
+export type Site = Selectable<SiteTable>;
+export type ApiKey = Selectable<ApiKeyTable>;
+
+/**
+ * Sites and keys change rarely (seed file, admin command) and are read on every request, so they
+ * are cached for a few seconds per process. A key deleted by the admin command stops working
+ * everywhere within CACHE_MS.
+ */
+const CACHE_MS = 5000;
+
+interface Cached<T> {
+  value: T;
+  at: number;
+}
+
+const siteCache = new WeakMap<object, Map<string, Cached<Site | null>>>();
+const keyCache = new WeakMap<object, Map<string, Cached<ApiKey | null>>>();
+
+function cacheFor<T>(store: WeakMap<object, Map<string, Cached<T>>>, owner: object): Map<string, Cached<T>> {
+  let map = store.get(owner);
+  if (map === undefined) {
+    map = new Map();
+    store.set(owner, map);
+  }
+  return map;
+}
+
+export async function getSite(ctx: Ctx, siteId: string): Promise<Site | null> {
+  const cache = cacheFor(siteCache, ctx.db);
+  const hit = cache.get(siteId);
+  const now = Date.now();
+  if (hit !== undefined && now - hit.at < CACHE_MS) {
+    return hit.value;
+  }
+  const site = (await ctx.db.selectFrom('sites').selectAll().where('id', '=', siteId).executeTakeFirst()) ?? null;
+  if (cache.size > 10000) cache.clear();
+  cache.set(siteId, { value: site, at: now });
+  return site;
+}
+
+export async function getApiKey(ctx: Ctx, key: string): Promise<ApiKey | null> {
+  const cache = cacheFor(keyCache, ctx.db);
+  const hit = cache.get(key);
+  const now = Date.now();
+  if (hit !== undefined && now - hit.at < CACHE_MS) {
+    return hit.value;
+  }
+  const row = (await ctx.db.selectFrom('api_keys').selectAll().where('key', '=', key).executeTakeFirst()) ?? null;
+  if (cache.size > 10000) cache.clear();
+  cache.set(key, { value: row, at: now });
+  return row;
+}
+
+/** Forget cached sites and keys (after the seed loader or the admin command changed them). */
+export function clearSiteCache(ctx: Ctx): void {
+  siteCache.delete(ctx.db);
+  keyCache.delete(ctx.db);
+}
+
+export function checkKeySecret(ctx: Ctx, key: ApiKey, secret: string): boolean {
+  if (key.secret_hash === null) {
+    return false;
+  }
+  return constantTimeEqual(hashSecret(ctx.secret, 'api-key-secret', secret), key.secret_hash);
+}
+
+export function allowedOriginsOf(site: Site): string[] | null {
+  if (site.allowed_origins === null) return null;
+  const list = JSON.parse(site.allowed_origins) as unknown;
+  return Array.isArray(list) ? list.filter((o): o is string => typeof o === 'string') : null;
+}

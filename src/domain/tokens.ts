@@ -1,0 +1,219 @@
+import type { Selectable } from 'kysely';
+import type { AccessTokenTable } from '../db/schema.js';
+import { deriveHex, hashSecret, randomHex } from '../crypto.js';
+import { InvalidGrant, InvalidToken } from '../errors.js';
+import type { Ctx } from './context.js';
+import { createSession, getSession, secondsLeft, type Executor, type Session } from './sessions.js';
+import type { ApiKey, Site } from './sites.js';
+import { attachShopperCart } from './carts.js';
+
+export type AccessTokenRow = Selectable<AccessTokenTable>;
+export type TokenKind = 'limited' | 'full';
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  session: Session;
+  kind: TokenKind;
+}
+
+export interface ValidToken {
+  token: AccessTokenRow;
+  session: Session;
+}
+
+function accessHash(ctx: Ctx, raw: string): string {
+  return hashSecret(ctx.secret, 'access_token', raw);
+}
+
+function refreshHash(ctx: Ctx, raw: string): string {
+  return hashSecret(ctx.secret, 'refresh_token', raw);
+}
+
+interface PairOptions {
+  chainId?: string;
+  accessToken?: string;
+  refreshToken?: string;
+}
+
+/** Stores an access + refresh token pair bound to one session and one API key. */
+async function storePair(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Promise<IssuedTokens> {
+  const now = ctx.now();
+  // ≥ 256 random bits, lower-case hex (CONTRACT §1).
+  const accessToken = options.accessToken ?? randomHex(32);
+  const refreshToken = options.refreshToken ?? randomHex(48);
+  const chainId = options.chainId ?? randomHex(16);
+  const aHash = accessHash(ctx, accessToken);
+  await db.insertInto('access_tokens').values({
+    hash: aHash,
+    session_id: session.id,
+    site_id: site.id,
+    api_key: key.key,
+    kind,
+    epoch: session.epoch,
+    chain_id: chainId,
+    created_at: now,
+    revoked_reason: null
+  }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+  await db.insertInto('refresh_tokens').values({
+    hash: refreshHash(ctx, refreshToken),
+    session_id: session.id,
+    site_id: site.id,
+    api_key: key.key,
+    kind,
+    epoch: session.epoch,
+    chain_id: chainId,
+    access_hash: aHash,
+    shopper_id: session.shopper_id,
+    created_at: now,
+    expires_at: now + site.refresh_ttl_seconds * 1000,
+    spent_at: null,
+    revoked_reason: null
+  }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+  return { accessToken, refreshToken, expiresIn: secondsLeft(session, now), session, kind };
+}
+
+export async function issueTokens(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind): Promise<IssuedTokens> {
+  return await storePair(ctx, db, site, key, session, kind);
+}
+
+/**
+ * Checks an access token. Throws InvalidToken with the reason the token died (CONTRACT §3.5:
+ * every 401 says why). One indexed join, no write.
+ */
+export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidToken> {
+  if (raw.length === 0 || raw.length > 512) {
+    throw new InvalidToken('unknown');
+  }
+  const row = await ctx.db.selectFrom('access_tokens')
+    .innerJoin('sessions', 'sessions.id', 'access_tokens.session_id')
+    .selectAll('sessions')
+    .select([
+      'access_tokens.hash as t_hash', 'access_tokens.session_id as t_session_id', 'access_tokens.site_id as t_site_id',
+      'access_tokens.api_key as t_api_key', 'access_tokens.kind as t_kind', 'access_tokens.epoch as t_epoch',
+      'access_tokens.chain_id as t_chain_id', 'access_tokens.created_at as t_created_at',
+      'access_tokens.revoked_reason as t_revoked_reason'
+    ])
+    .where('access_tokens.hash', '=', accessHash(ctx, raw))
+    .executeTakeFirst();
+  if (row === undefined) {
+    throw new InvalidToken('unknown');
+  }
+  const { t_hash, t_session_id, t_site_id, t_api_key, t_kind, t_epoch, t_chain_id, t_created_at, t_revoked_reason, ...session } = row;
+  const token: AccessTokenRow = {
+    hash: t_hash, session_id: t_session_id, site_id: t_site_id, api_key: t_api_key, kind: t_kind, epoch: t_epoch,
+    chain_id: t_chain_id, created_at: t_created_at, revoked_reason: t_revoked_reason
+  };
+  if (token.revoked_reason !== null) {
+    throw new InvalidToken('revoked');
+  }
+  if (token.epoch !== session.epoch) {
+    throw new InvalidToken('rekeyed');
+  }
+  if (session.expires_at <= ctx.now()) {
+    throw new InvalidToken('expired');
+  }
+  return { token, session };
+}
+
+/** Revokes an access token and the refresh token issued with it; the session lives on. */
+export async function revokeAccessToken(ctx: Ctx, token: AccessTokenRow): Promise<void> {
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('access_tokens').set({ revoked_reason: 'revoked' }).where('hash', '=', token.hash).execute();
+    await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' }).where('access_hash', '=', token.hash).execute();
+  });
+}
+
+/** Revokes a refresh token by its raw value and the access token issued with it (RFC 7009). */
+export async function revokeRefreshToken(ctx: Ctx, raw: string, apiKey: string): Promise<boolean> {
+  return await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('refresh_tokens').select(['access_hash', 'api_key'])
+      .where('hash', '=', refreshHash(ctx, raw)).executeTakeFirst();
+    if (row === undefined || row.api_key !== apiKey) return false;
+    await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' }).where('hash', '=', refreshHash(ctx, raw)).execute();
+    await trx.updateTable('access_tokens').set({ revoked_reason: 'revoked' }).where('hash', '=', row.access_hash).execute();
+    return true;
+  });
+}
+
+async function revokeChain(db: Executor, chainId: string): Promise<void> {
+  await db.updateTable('access_tokens').set({ revoked_reason: 'revoked' }).where('chain_id', '=', chainId).execute();
+  await db.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' }).where('chain_id', '=', chainId).execute();
+}
+
+/**
+ * The refresh grant (CONTRACT §3.2). The new pair is derived from the spent token and the
+ * server secret, so a replay within the grace window — or a racing parallel use, on any
+ * process — computes the very same pair and the inserts collapse into one.
+ */
+export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: string): Promise<IssuedTokens> {
+  const now = ctx.now();
+  const hash = refreshHash(ctx, raw);
+  const successor = {
+    accessToken: deriveHex(ctx.secret, 'refresh-successor-access', raw),
+    refreshToken: deriveHex(ctx.secret, 'refresh-successor-refresh', raw) + deriveHex(ctx.secret, 'refresh-successor-refresh-2', raw).slice(0, 32)
+  };
+  const outcome = await ctx.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('refresh_tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
+    if (row === undefined || row.site_id !== site.id) {
+      throw new InvalidGrant('Unknown refresh token');
+    }
+    if (row.api_key !== key.key) {
+      throw new InvalidGrant('The refresh token was issued to another client');
+    }
+    if (row.revoked_reason !== null) {
+      throw new InvalidGrant('Token revoked');
+    }
+    if (row.expires_at <= now) {
+      throw new InvalidGrant('Refresh token expired');
+    }
+    if (row.spent_at !== null && now - row.spent_at > site.refresh_grace_seconds * 1000) {
+      // Reuse detection: a spent token came back after its grace window. Someone holds a copy.
+      await revokeChain(trx, row.chain_id);
+      return { reused: true as const };
+    }
+    let session = await getSession(trx, row.session_id);
+    if (session !== null && session.epoch !== row.epoch) {
+      throw new InvalidGrant('Session re-keyed at login');
+    }
+    if (session === null || session.expires_at <= now) {
+      if (row.shopper_id === null) {
+        throw new InvalidGrant('Session expired');
+      }
+      // A registered/external shopper's session ended: continue on a new one.
+      session = await createSession(ctx, trx, site, {
+        shopperId: row.shopper_id,
+        id: deriveHex(ctx.secret, 'refresh-successor-session', raw).slice(0, 32)
+      });
+      await attachShopperCart(ctx, trx, session, row.shopper_id);
+    }
+    const issued = await storePair(ctx, trx, site, key, session, row.kind, { ...successor, chainId: row.chain_id });
+    await trx.updateTable('refresh_tokens').set({ spent_at: now }).where('hash', '=', hash).where('spent_at', 'is', null).execute();
+    return { reused: false as const, issued };
+  });
+  if (outcome.reused) {
+    throw new InvalidGrant('Refresh token already used; every token of this session chain is revoked');
+  }
+  // The successor may have been revoked since (logout, reuse detection): a replay must not revive it.
+  const check = await ctx.db.selectFrom('access_tokens').select(['revoked_reason', 'session_id'])
+    .where('hash', '=', accessHash(ctx, successor.accessToken)).executeTakeFirst();
+  if (check === undefined || check.revoked_reason !== null) {
+    throw new InvalidGrant('Token revoked');
+  }
+  const session = check.session_id === outcome.issued.session.id ? outcome.issued.session : await getSession(ctx.db, check.session_id);
+  if (session === null) {
+    throw new InvalidGrant('Session expired');
+  }
+  return { ...outcome.issued, session, expiresIn: secondsLeft(session, ctx.now()) };
+}
+
+/** Looks up which API key a live access token belongs to (Bearer client authentication). */
+export async function keyOfAccessToken(ctx: Ctx, raw: string): Promise<string | null> {
+  try {
+    const { token } = await validateAccessToken(ctx, raw);
+    return token.api_key;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,71 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Ctx } from '../domain/context.js';
+import { sessionTokenOf } from '../domain/sessions.js';
+import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
+import { tokenForSession } from '../domain/grants.js';
+import { Forbidden, InvalidClient, NotFound } from '../errors.js';
+import { browserSession } from '../http/browser-session.js';
+import { param, readParams } from '../http/params.js';
+import { jsonpCallback, sendDocument, sendJSONP, tokenDocument } from '../http/render.js';
+
+function originOf(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CONTRACT §3.1: when a site lists allowedOrigins, a page of another origin may not include the
+ * site action. Browsers say who is asking with Sec-Fetch-Site and the Referer (origin-only by
+ * default); a server-side caller sends neither and is allowed, as Digital River allows it.
+ */
+function checkIncludingPage(request: FastifyRequest, site: Site, storeOrigin: string): void {
+  const allowed = allowedOriginsOf(site);
+  if (allowed === null || allowed.includes('*')) return;
+  const fetchSite = request.headers['sec-fetch-site'];
+  const referer = originOf(request.headers.referer) ?? originOf(request.headers.origin as string | undefined);
+  if (fetchSite === 'same-origin' || fetchSite === 'none') return;
+  if (referer === null) {
+    if (fetchSite === undefined) return;
+    throw new Forbidden('This page may not request a session token');
+  }
+  const self = `${request.protocol}://${request.host}`;
+  if (referer === storeOrigin || referer === self || allowed.includes(referer)) return;
+  throw new Forbidden('This page may not request a session token');
+}
+
+export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: string): void {
+  app.get('/store/:siteId/:action', { config: { surface: 'site-action' } }, async (request, reply) => {
+    const { siteId, action } = request.params as { siteId: string; action: string };
+    reply.header('cache-control', 'no-store');
+    if (action.toLowerCase() !== 'sessiontoken') {
+      throw new NotFound('Unknown site action');
+    }
+    const params = readParams(request);
+    const callback = jsonpCallback(params);
+    const site = await getSite(ctx, siteId);
+    if (site === null) {
+      throw new NotFound('Unknown site');
+    }
+    checkIncludingPage(request, site, storeOrigin);
+    const keyName = param(params, 'client_id');
+    const key = keyName === undefined ? null : await getApiKey(ctx, keyName);
+    if (keyName !== undefined && (key === null || key.site_id !== site.id || key.type !== 'public')) {
+      throw new InvalidClient('The apiKey must be a public key of this site');
+    }
+    const session = await browserSession(ctx, request, reply, site);
+    let document: Record<string, unknown>;
+    if (key !== null) {
+      document = tokenDocument(await tokenForSession(ctx, site, key, session), 'json');
+    } else {
+      document = { session_token: sessionTokenOf(ctx, session) };
+    }
+    if (callback !== null) {
+      return sendJSONP(reply, callback, document);
+    }
+    return sendDocument(reply, document, params.get('format')?.toLowerCase() === 'json' ? 'json' : 'xml');
+  });
+}

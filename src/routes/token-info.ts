@@ -1,0 +1,89 @@
+import type { FastifyInstance } from 'fastify';
+import type { Ctx } from '../domain/context.js';
+import { anonymousGrant } from '../domain/grants.js';
+import { ensureCartRow } from '../domain/carts.js';
+import { secondsLeft } from '../domain/sessions.js';
+import { getApiKey, getSite } from '../domain/sites.js';
+import { revokeAccessToken, validateAccessToken } from '../domain/tokens.js';
+import { InvalidClient, InvalidToken, MethodNotAllowed } from '../errors.js';
+import { bearerToken } from '../http/bearer.js';
+import { param, readParams } from '../http/params.js';
+import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
+import { checkExchangeAllowed } from './oauth-token.js';
+
+export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
+  // CONTRACT §3.3: the Shopper API's token call, a public key and an optional session token.
+  for (const url of ['/v1/shoppers/token', '/v1/shoppers/token.json', '/v1/shoppers/token.xml']) {
+    app.route({
+      method: ['GET', 'POST'],
+      url,
+      config: { surface: 'oauth' },
+      handler: async (request, reply) => {
+        reply.header('cache-control', 'no-store');
+        const params = readParams(request);
+        const format = oauthFormat(request, params);
+        const keyName = param(params, 'client_id');
+        const key = keyName === undefined ? null : await getApiKey(ctx, keyName);
+        if (key === null || key.type !== 'public') {
+          throw new InvalidClient('A public apiKey is required');
+        }
+        const site = await getSite(ctx, key.site_id);
+        if (site === null) {
+          throw new InvalidClient('Unknown API key');
+        }
+        const sessionToken = param(params, 'session_token');
+        if (sessionToken !== undefined) {
+          checkExchangeAllowed(site, false);
+        }
+        const issued = await anonymousGrant(ctx, site, key, sessionToken === undefined ? { ip: request.ip } : { sessionToken, ip: request.ip });
+        await ensureCartRow(ctx, ctx.db, issued.session);
+        return sendDocument(reply, tokenDocument(issued, format), format);
+      }
+    });
+  }
+
+  // CONTRACT §3.4: what a token stands for; DELETE revokes it (the session lives on).
+  app.route({
+    method: ['GET', 'DELETE'],
+    url: '/oauth20/access-tokens',
+    config: { surface: 'oauth' },
+    handler: async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const params = readParams(request);
+      const raw = bearerToken(request, params);
+      if (raw === null) {
+        throw new InvalidToken('unknown');
+      }
+      const { token, session } = await validateAccessToken(ctx, raw);
+      let externalRef = '';
+      if (session.shopper_id !== null) {
+        const shopper = await ctx.db.selectFrom('shoppers').select('external_ref').where('id', '=', session.shopper_id).executeTakeFirst();
+        externalRef = shopper?.external_ref ?? '';
+      }
+      const document = {
+        sessionId: session.id,
+        userId: token.kind === 'full' && session.shopper_id !== null ? session.shopper_id : 'Anonymous',
+        externalReferenceId: token.kind === 'full' ? externalRef : '',
+        authenticated: token.kind === 'full' ? 'true' : 'false',
+        locale: session.locale,
+        currency: session.currency,
+        cartId: session.cart_id,
+        domain: storeDomain,
+        expiresIn: secondsLeft(session, ctx.now())
+      };
+      if (request.method === 'DELETE') {
+        await revokeAccessToken(ctx, token);
+      }
+      const format = param(params, 'format')?.toLowerCase() === 'xml' ? 'xml' : 'json';
+      return sendDocument(reply, format === 'xml' ? { token: document } : document, format);
+    }
+  });
+  app.route({
+    method: ['POST', 'PUT', 'PATCH'],
+    url: '/oauth20/access-tokens',
+    config: { surface: 'oauth' },
+    handler: async () => {
+      throw new MethodNotAllowed('GET, DELETE');
+    }
+  });
+}
