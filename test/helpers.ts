@@ -1,0 +1,101 @@
+import type { TestContext } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../src/app.js';
+import type { Config } from '../src/config.js';
+import { openDatabase, type DB } from '../src/db/open.js';
+import type { Ctx } from '../src/domain/context.js';
+import { DEMO_SEED, loadSeed, type Seed } from '../src/domain/seed.js';
+
+export const PUBLIC_KEY = 'acme-public';
+export const APP_KEY = 'acme-app';
+export const APP_SECRET = 'app-secret-123';
+export const BASIC = 'Basic ' + Buffer.from(`${APP_KEY}:${APP_SECRET}`).toString('base64');
+
+/** A clock the test moves by hand. */
+export interface TestClock {
+  now: () => number;
+  advance: (seconds: number) => void;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: ':memory:',
+    secret: 'test-secret-' + 'x'.repeat(20),
+    databaseURL: null,
+    redisURL: null,
+    seedFile: null,
+    publicStoreURL: 'http://store.test',
+    publicApiURL: 'http://api.test',
+    trustProxy: false,
+    bodyLimit: 16 * 1024,
+    demoPort: 0,
+    demoPortSet: false,
+    logLevel: 'silent',
+    ...overrides
+  };
+}
+
+/** A second site, so cross-site misuse can be tested. */
+export const OTHER_SITE: Seed['sites'][number] = {
+  id: 'other', name: 'Other Store', locale: 'de_DE', currency: 'EUR',
+  session: { ttlSeconds: 3600, idleSeconds: 600 },
+  allowedOrigins: ['https://shop.other.example'],
+  sessionTokenExchange: 'confidential',
+  apiKeys: [
+    { key: 'other-public', type: 'public' },
+    { key: 'other-app', type: 'confidential', secret: 'other-secret-456' }
+  ],
+  products: [{ id: '2001', name: 'Sprocket', price: '5.00' }]
+};
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: DB;
+  ctx: Ctx;
+  clock: TestClock;
+}
+
+/** Builds the app on a fresh in-memory SQLite database with the demo site and OTHER_SITE. */
+export async function buildTestApp(t: TestContext, options: { config?: Partial<Config>; seed?: Seed } = {}): Promise<TestApp> {
+  let current = Date.UTC(2026, 0, 1, 12, 0, 0);
+  const clock: TestClock = { now: () => current, advance: (s) => { current += s * 1000; } };
+  const config = testConfig(options.config);
+  const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const ctx: Ctx = { db, secret: config.secret, now: clock.now };
+  await loadSeed(ctx, options.seed ?? { sites: [...DEMO_SEED.sites, OTHER_SITE] });
+  const app = await buildApp({ config, db, now: clock.now });
+  t.after(async () => {
+    await app.close();
+    await db.destroy();
+  });
+  return { app, db, ctx, clock };
+}
+
+export function form(values: Record<string, string>): string {
+  return new URLSearchParams(values).toString();
+}
+
+/** POST /oauth20/token with a form body. */
+export async function tokenRequest(app: FastifyInstance, values: Record<string, string>, options: { authorization?: string; url?: string } = {}): Promise<LightMyRequestResponse> {
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (options.authorization !== undefined) headers.authorization = options.authorization;
+  return await app.inject({ method: 'POST', url: options.url ?? '/oauth20/token', headers, payload: form(values) });
+}
+
+/** The site action from a "browser": returns the session token and the cookie it set. */
+export async function browserSessionToken(app: FastifyInstance, cookie?: string): Promise<{ sessionToken: string; cookie: string }> {
+  const res = await app.inject({
+    method: 'GET',
+    url: '/store/acme/SessionToken?format=json',
+    headers: cookie === undefined ? {} : { cookie: `SLSESSION=${cookie}` }
+  });
+  if (res.statusCode !== 200) throw new Error(`SessionToken answered ${res.statusCode}: ${res.body}`);
+  const set = res.cookies.find((c) => c.name === 'SLSESSION');
+  return { sessionToken: (res.json() as { session_token: string }).session_token, cookie: set?.value ?? cookie ?? '' };
+}
+
+export async function tokenInfo(app: FastifyInstance, accessToken: string): Promise<LightMyRequestResponse> {
+  return await app.inject({ method: 'GET', url: '/oauth20/access-tokens', headers: { authorization: `Bearer ${accessToken}` } });
+}
