@@ -29,12 +29,12 @@ function configFor(publicApiURL = 'http://api.sessionlink.test'): Config {
   };
 }
 
-async function makeApp(publicApiURL?: string): Promise<FastifyInstance> {
+async function makeApp(publicApiURL?: string, now: () => number = Date.now): Promise<FastifyInstance> {
   const db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
-  const ctx = { db, secret: SECRET, now: Date.now };
+  const ctx = { db, secret: SECRET, now };
   await loadSeed(ctx, DEMO_SEED);
   await loadSeed(ctx, OTHER_SITE);
-  const app = await buildApp({ config: configFor(publicApiURL), db });
+  const app = await buildApp({ config: configFor(publicApiURL), db, now });
   app.addHook('onClose', async () => { await db.destroy(); });
   return app;
 }
@@ -240,6 +240,35 @@ describe('RFC 7662 introspection', () => {
     const res = await post(app, '/oauth20/introspect', {}, APP_BASIC);
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().error, 'invalid_request');
+  });
+});
+
+describe('expired sessions', () => {
+  let app: FastifyInstance;
+  let clock = Date.UTC(2030, 0, 1);
+  before(async () => { app = await makeApp(undefined, () => clock); });
+  after(async () => { await app.close(); });
+
+  test("a shopper's refresh token outlives the session; revoking the expired access token kills it", async () => {
+    const kept = await token(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' });
+    const dropped = await token(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' });
+    const anon = await token(app, { grant_type: 'client_credentials' });
+    clock += 86401 * 1000;
+    assert.equal(await tokenInfoStatus(app, dropped.access_token), 401);
+    assert.deepEqual((await post(app, '/oauth20/introspect', { token: dropped.access_token }, APP_BASIC)).json(), { active: false });
+    const refreshDoc = (await post(app, '/oauth20/introspect', { token: dropped.refresh_token }, APP_BASIC)).json();
+    assert.equal(refreshDoc.active, true);
+    assert.equal(refreshDoc.scope, 'full');
+    // An anonymous refresh token dies with its session.
+    assert.deepEqual((await post(app, '/oauth20/introspect', { token: anon.refresh_token }, APP_BASIC)).json(), { active: false });
+
+    assert.equal((await post(app, '/oauth20/revoke', { token: dropped.access_token }, APP_BASIC)).statusCode, 200);
+    const refused = await post(app, '/oauth20/token', { grant_type: 'refresh_token', refresh_token: dropped.refresh_token }, APP_BASIC);
+    assert.equal(refused.json().error, 'invalid_grant');
+    assert.deepEqual((await post(app, '/oauth20/introspect', { token: dropped.refresh_token }, APP_BASIC)).json(), { active: false });
+    // The control: the other pair continues on a new session.
+    const renewed = await token(app, { grant_type: 'refresh_token', refresh_token: kept.refresh_token });
+    assert.equal(await tokenInfoStatus(app, renewed.access_token), 200);
   });
 });
 

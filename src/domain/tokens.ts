@@ -240,3 +240,9 @@ export async function liveRefreshToken(ctx: Ctx, raw: string): Promise<LiveRefre
   }
   return { row, session };
 }
+
+/** An access token's row in any state (live, expired, revoked, re-keyed), or null when unknown. */
+export async function findAccessToken(ctx: Ctx, raw: string): Promise<AccessTokenRow | null> {
+  if (raw.length === 0 || raw.length > 512) return null;
+  return (await ctx.db.selectFrom('access_tokens').selectAll().where('hash', '=', accessHash(ctx, raw)).executeTakeFirst()) ?? null;
+}

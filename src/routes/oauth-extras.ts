@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
-import { liveRefreshToken, revokeAccessToken, revokeRefreshToken, validateAccessToken } from '../domain/tokens.js';
+import { findAccessToken, liveRefreshToken, revokeAccessToken, revokeRefreshToken, validateAccessToken } from '../domain/tokens.js';
 import { InvalidClient, MethodNotAllowed } from '../errors.js';
 import { authenticateClient } from '../http/client-auth.js';
 import { param, readParams, requireParam } from '../http/params.js';
@@ -41,10 +41,12 @@ export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config
     const raw = requireParam(params, 'token');
     for (const kind of kindsFor(param(params, 'token_type_hint'))) {
       if (kind === 'access_token') {
-        const live = await liveAccessToken(ctx, raw);
-        if (live !== null) {
+        // Any state: revoking an expired access token still kills the refresh token issued
+        // with it (a registered shopper's could otherwise continue on a new session).
+        const found = await findAccessToken(ctx, raw);
+        if (found !== null) {
           // Only the client the token was issued to may revoke it; anyone else gets the same 200.
-          if (live.token.api_key === client.key.key) await revokeAccessToken(ctx, live.token);
+          if (found.api_key === client.key.key) await revokeAccessToken(ctx, found);
           break;
         }
       } else if (await revokeRefreshToken(ctx, raw, client.key.key)) {
