@@ -339,6 +339,12 @@ describe('docs', () => {
     }
     assert.ok(doc.paths['/oauth20/revoke'].post.summary.includes('7009'));
     assert.equal(doc.paths['/oauth20/revoke'].get, undefined, 'the 405 stubs are hidden');
+    assert.deepEqual(Object.keys(doc.paths['/oauth20/token']), ['post']);
+    assert.deepEqual(Object.keys(doc.paths['/oauth20/access-tokens']).sort(), ['delete', 'get']);
+    assert.ok(doc.paths['/oauth20/token'].post.summary.length > 0);
+    // Documentation only: the hidden stubs still answer 405.
+    assert.equal((await app.inject({ method: 'GET', url: '/oauth20/token' })).statusCode, 405);
+    assert.equal((await app.inject({ method: 'PUT', url: '/oauth20/access-tokens' })).statusCode, 405);
     assert.ok(Object.keys(doc.paths).every((p: string) => !p.startsWith('/docs')));
   });
 });

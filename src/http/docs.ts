@@ -17,6 +17,19 @@ const SUMMARIES: Record<string, [tag: string, summary: string]> = {
   '/readyz': ['operations', 'Readiness (database reachable)']
 };
 
+/** The 405 answers of existing routes: not operations, so left out of the document. */
+const METHOD_STUBS: Record<string, string> = {
+  '/oauth20/token': 'DELETE,GET,PATCH,PUT',
+  '/oauth20/token.json': 'DELETE,GET,PATCH,PUT',
+  '/oauth20/token.xml': 'DELETE,GET,PATCH,PUT',
+  '/oauth20/access-tokens': 'PATCH,POST,PUT'
+};
+
+function isMethodStub(url: string, method: string | string[]): boolean {
+  const methods = (Array.isArray(method) ? [...method] : [method]).sort().join(',');
+  return METHOD_STUBS[url] === methods;
+}
+
 function tagOf(url: string): string {
   if (url.startsWith('/oauth20') || url.startsWith('/.well-known')) return 'oauth';
   if (url.startsWith('/v1/')) return 'shopper';
@@ -33,6 +46,10 @@ export async function installDocs(app: FastifyInstance, config: Config): Promise
   // nothing is validated or serialized differently.
   app.addHook('onRoute', (route) => {
     if (route.schema !== undefined) return;
+    if (isMethodStub(route.url, route.method)) {
+      route.schema = { hide: true };
+      return;
+    }
     const known = SUMMARIES[route.url];
     route.schema = known !== undefined ? { tags: [known[0]], summary: known[1] } : { tags: [tagOf(route.url)] };
   });
