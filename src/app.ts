@@ -9,6 +9,9 @@ import { sessionTokenRoutes } from './routes/session-token.js';
 import { tokenRoutes } from './routes/oauth-token.js';
 import { tokenInfoRoutes } from './routes/token-info.js';
 import { healthRoutes } from './routes/health.js';
+import { oauthExtrasRoutes } from './routes/oauth-extras.js';
+import { installMetrics } from './http/metrics.js';
+import { installDocs } from './http/docs.js';
 
 export interface AppOptions {
   config: Config;
@@ -58,9 +61,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  // Docs and metrics hook into every route, so they come before the routes.
+  await installDocs(app, config);
+  const metrics = installMetrics(app, ctx);
   healthRoutes(app, ctx);
   sessionTokenRoutes(app, ctx, config.publicStoreURL);
-  tokenRoutes(app, ctx);
+  tokenRoutes(app, ctx, metrics.onGrant);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
+  oauthExtrasRoutes(app, ctx, config);
   return app;
 }

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { AccessTokenTable } from '../db/schema.js';
+import type { AccessTokenTable, RefreshTokenTable } from '../db/schema.js';
 import { deriveHex, hashSecret, randomHex } from '../crypto.js';
 import { InvalidGrant, InvalidToken } from '../errors.js';
 import type { Ctx } from './context.js';
@@ -216,4 +216,33 @@ export async function keyOfAccessToken(ctx: Ctx, raw: string): Promise<string | 
   } catch {
     return null;
   }
+}
+
+export interface LiveRefreshToken {
+  row: Selectable<RefreshTokenTable>;
+  /** The session the token still reaches; null when it ended (a shopper's token lives on). */
+  session: Session | null;
+}
+
+/**
+ * A refresh token that the refresh grant would still accept (RFC 7662 introspection), or null:
+ * unknown, revoked, expired, spent, re-keyed, or an anonymous one whose session ended.
+ */
+export async function liveRefreshToken(ctx: Ctx, raw: string): Promise<LiveRefreshToken | null> {
+  if (raw.length === 0 || raw.length > 512) return null;
+  const now = ctx.now();
+  const row = await ctx.db.selectFrom('refresh_tokens').selectAll().where('hash', '=', refreshHash(ctx, raw)).executeTakeFirst();
+  if (row === undefined || row.revoked_reason !== null || row.spent_at !== null || row.expires_at <= now) return null;
+  const session = await getSession(ctx.db, row.session_id);
+  if (session !== null && session.epoch !== row.epoch) return null;
+  if (session === null || session.expires_at <= now) {
+    return row.shopper_id === null ? null : { row, session: null };
+  }
+  return { row, session };
+}
+
+/** An access token's row in any state (live, expired, revoked, re-keyed), or null when unknown. */
+export async function findAccessToken(ctx: Ctx, raw: string): Promise<AccessTokenRow | null> {
+  if (raw.length === 0 || raw.length > 512) return null;
+  return (await ctx.db.selectFrom('access_tokens').selectAll().where('hash', '=', accessHash(ctx, raw)).executeTakeFirst()) ?? null;
 }

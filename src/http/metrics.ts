@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Ctx } from '../domain/context.js';
+import { ServiceError } from '../errors.js';
+import type { GrantEvent } from '../routes/oauth-token.js';
+
+export interface Metrics {
+  registry: Registry;
+  /** The token endpoint's GrantEvent hook. */
+  onGrant: (event: GrantEvent) => void;
+}
+
+/** The wire error code an error becomes (the same mapping the error handler renders). */
+function codeOf(err: Error): string {
+  if (err instanceof ServiceError) return err.code;
+  const status = (err as { statusCode?: unknown }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return status === 404 ? 'resource-not-found' : 'invalid_request';
+  }
+  return 'server_error';
+}
+
+/**
+ * Prometheus metrics (CONTRACT §5, `GET /metrics`). One registry per app, never the global
+ * default, so many apps (tests) can live in one process. Call before the routes are added.
+ */
+export function installMetrics(app: FastifyInstance, ctx: Ctx): Metrics {
+  const registry = new Registry();
+  const grants = new Counter({
+    name: 'sessionlink_token_grants_total',
+    help: 'Token endpoint requests that reached a grant, by grant type and result',
+    labelNames: ['grant', 'result'] as const,
+    registers: [registry]
+  });
+  const failures = new Counter({
+    name: 'sessionlink_errors_total',
+    help: 'Error responses by wire error code',
+    labelNames: ['code', 'status'] as const,
+    registers: [registry]
+  });
+  const latency = new Histogram({
+    name: 'sessionlink_http_request_duration_seconds',
+    help: 'Request latency by route',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry]
+  });
+  new Gauge({
+    name: 'sessionlink_sessions_live',
+    help: 'Sessions whose expiry lies in the future',
+    registers: [registry],
+    async collect() {
+      const row = await ctx.db.selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+        .where('expires_at', '>', ctx.now())
+        .executeTakeFirst();
+      this.set(Number(row?.n ?? 0));
+    }
+  });
+
+  const errorCodes = new WeakMap<FastifyRequest, string>();
+  app.addHook('onError', async (request, _reply, err) => {
+    errorCodes.set(request, codeOf(err));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
+    const route = request.routeOptions.url ?? 'unmatched';
+    latency.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
+    if (status >= 400) {
+      const code = errorCodes.get(request) ?? (status === 404 ? 'resource-not-found' : `http_${status}`);
+      failures.inc({ code, status: String(status) });
+    }
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
+    const text = await registry.metrics();
+    return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
+  });
+
+  return { registry, onGrant: (event) => grants.inc({ grant: event.grant, result: event.result }) };
+}
