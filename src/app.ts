@@ -9,6 +9,7 @@ import { sessionTokenRoutes } from './routes/session-token.js';
 import { tokenRoutes } from './routes/oauth-token.js';
 import { tokenInfoRoutes } from './routes/token-info.js';
 import { healthRoutes } from './routes/health.js';
+import { shopperApiRoutes } from './routes/shopper-api.js';
 
 export interface AppOptions {
   config: Config;
@@ -62,5 +63,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   sessionTokenRoutes(app, ctx, config.publicStoreURL);
   tokenRoutes(app, ctx);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
+  shopperApiRoutes(app, ctx, config);
   return app;
 }
