@@ -10,6 +10,7 @@ import { tokenRoutes } from './routes/oauth-token.js';
 import { tokenInfoRoutes } from './routes/token-info.js';
 import { healthRoutes } from './routes/health.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
+import { storePageRoutes } from './routes/store-pages.js';
 
 export interface AppOptions {
   config: Config;
@@ -64,5 +65,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   tokenRoutes(app, ctx);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   shopperApiRoutes(app, ctx, config);
+  storePageRoutes(app, ctx, config);
   return app;
 }
