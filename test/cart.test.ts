@@ -226,4 +226,27 @@ describe('Shopper API: carts', () => {
     const rows = await t.db.selectFrom('handoff_codes').select('hash').execute();
     assert.ok(rows.every((r) => !r.hash.includes(code)));
   });
+
+  it('accepts a Global Commerce JSON cart body on POST carts/active and web-checkout, all or nothing', async () => {
+    const token = await anonymousToken(t.app);
+    const json = { ...bearer(token), 'content-type': 'application/json' };
+    const body = { cart: { lineItems: { lineItem: [{ quantity: 2, product: { id: '1001' } }, { quantity: '1', product: { id: 1002 } }] } } };
+    const res = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active', headers: json, payload: JSON.stringify(body) });
+    assert.equal(res.statusCode, 200, res.body);
+    const cart = (res.json() as CartDoc).cart;
+    assert.deepEqual(cart.lineItems.lineItem.map((l) => [l.product.id, l.quantity]).sort(), [['1001', 2], ['1002', 1]]);
+    const mixed = { cart: { lineItems: { lineItem: [{ quantity: 1, product: { id: '1003' } }, { quantity: 1, product: { id: 'nope' } }] } } };
+    const bad = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active/web-checkout', headers: json, payload: JSON.stringify(mixed) });
+    assert.equal(bad.statusCode, 404);
+    const badQty = { cart: { lineItems: { lineItem: { quantity: 1.5, product: { id: '1003' } } } } };
+    const bad2 = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active', headers: json, payload: JSON.stringify(badQty) });
+    assert.equal(bad2.statusCode, 400);
+    const noAuth = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active', headers: { 'content-type': 'application/json', accept: 'application/json' }, payload: JSON.stringify(badQty) });
+    assert.equal(noAuth.statusCode, 401);
+    const after1 = (await call('GET', '/v1/shoppers/me/carts/active', token)).json() as CartDoc;
+    assert.equal(after1.cart.version, cart.version);
+    const wc = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active/web-checkout', headers: json, payload: JSON.stringify({ cart: { lineItems: { lineItem: [{ quantity: 1, product: { id: '1003' } }] } } }) });
+    assert.equal(wc.statusCode, 302);
+    assert.equal(((await call('GET', '/v1/shoppers/me/carts/active', token)).json() as CartDoc).cart.lineItems.lineItem.length, 3);
+  });
 });

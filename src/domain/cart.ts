@@ -159,22 +159,33 @@ async function requireProduct(db: Executor, siteId: string, productId: string): 
   }
 }
 
+async function addOne(ctx: Ctx, trx: Executor, cart: CartRow, productId: string, quantity: number): Promise<void> {
+  await requireProduct(trx, cart.site_id, productId);
+  const existing = await trx.selectFrom('line_items').select(['id', 'quantity'])
+    .where('cart_id', '=', cart.id).where('product_id', '=', productId).executeTakeFirst();
+  if (existing === undefined) {
+    await trx.insertInto('line_items').values({ id: randomHex(8), cart_id: cart.id, product_id: productId, quantity, created_at: ctx.now() }).execute();
+    return;
+  }
+  const total = existing.quantity + quantity;
+  if (total > MAX_QUANTITY) {
+    throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+  }
+  await trx.updateTable('line_items').set({ quantity: total }).where('id', '=', existing.id).execute();
+}
+
 /** Adds `quantity` of a product (to its existing line if any). */
 export async function addProduct(ctx: Ctx, session: Session, productId: string, quantity: number, expectedVersion: number | null = null) {
+  return await addProducts(ctx, session, [{ productId, quantity }], expectedVersion);
+}
+
+/** Adds several products in one change: all or nothing. */
+export async function addProducts(ctx: Ctx, session: Session, items: Array<{ productId: string; quantity: number }>, expectedVersion: number | null = null) {
   return await changeCart(ctx, session, expectedVersion, async (trx, cart) => {
-    await requireProduct(trx, cart.site_id, productId);
-    const existing = await trx.selectFrom('line_items').select(['id', 'quantity'])
-      .where('cart_id', '=', cart.id).where('product_id', '=', productId).executeTakeFirst();
-    if (existing === undefined) {
-      await trx.insertInto('line_items').values({ id: randomHex(8), cart_id: cart.id, product_id: productId, quantity, created_at: ctx.now() }).execute();
-    } else {
-      const total = existing.quantity + quantity;
-      if (total > MAX_QUANTITY) {
-        throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
-      }
-      await trx.updateTable('line_items').set({ quantity: total }).where('id', '=', existing.id).execute();
+    for (const item of items) {
+      await addOne(ctx, trx, cart, item.productId, item.quantity);
     }
-    return true;
+    return items.length > 0;
   });
 }
 

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import {
-  addProduct, CartInvalid, createHandoff, getActiveCart, getOrder, listOrders, parseQuantity, parseVersion,
+  addProduct, addProducts, CartInvalid, createHandoff, getActiveCart, getOrder, listOrders, parseQuantity, parseVersion,
   removeLines, submitCart, updateLine, type CartView, type OrderRow
 } from '../domain/cart.js';
 import type { Session } from '../domain/sessions.js';
@@ -12,6 +12,39 @@ import { Forbidden, InvalidToken, NotFound } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
 import { param, readParams, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
+
+/**
+ * A Global Commerce cart body (`{"cart":{"lineItems":{"lineItem":[{"quantity":1,"product":{"id":"1001"}}]}}}`) on
+ * POST …/carts/active and …/web-checkout: taken off the body before the flat parameters are read.
+ */
+const cartBodies = new WeakMap<FastifyRequest, Array<{ productId: string; quantity: number }> | Error>();
+
+function takeCartBody(request: FastifyRequest): void {
+  const body = request.body as Record<string, unknown> | null | undefined;
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('cart' in body)) return;
+  const { cart, ...rest } = body;
+  request.body = rest;
+  try {
+    cartBodies.set(request, cartItems(cart));
+  } catch (err) {
+    // Reported after authentication, so a bad token still answers 401 first.
+    cartBodies.set(request, err as Error);
+  }
+}
+
+function cartItems(cart: unknown): Array<{ productId: string; quantity: number }> {
+  const lineItems = (cart as { lineItems?: { lineItem?: unknown } } | null)?.lineItems?.lineItem;
+  const list = lineItems === undefined ? [] : Array.isArray(lineItems) ? lineItems : [lineItems];
+  if (list.length > 50) throw new CartInvalid('Too many line items in one request');
+  const items = list.map((raw) => {
+    const item = raw as { quantity?: unknown; product?: { id?: unknown } } | null;
+    const id = item?.product?.id;
+    if (typeof id !== 'string' && typeof id !== 'number') throw new CartInvalid('Each line item needs product.id');
+    const q = item?.quantity;
+    return { productId: String(id), quantity: parseQuantity(q === undefined ? undefined : String(q), 1) };
+  });
+  return items;
+}
 
 interface Caller {
   token: AccessTokenRow;
@@ -150,6 +183,12 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   async function applyCartBody(caller: Caller, request: FastifyRequest): Promise<CartView> {
     const productId = param(caller.params, 'productId');
     const version = expectedVersion(request, caller.params);
+    const items = cartBodies.get(request);
+    if (items instanceof Error) throw items;
+    if (items !== undefined) {
+      if (productId !== undefined) items.push({ productId, quantity: parseQuantity(param(caller.params, 'quantity'), 1) });
+      return (await addProducts(ctx, caller.session, items, version)).view;
+    }
     if (productId === undefined) {
       if (param(caller.params, 'quantity') !== undefined) {
         throw new CartInvalid('Missing required parameter "productId"');
@@ -260,6 +299,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active',
     handler: async (request, reply) => {
+      takeCartBody(request);
       const params = readParams(request);
       const caller = await authenticate(ctx, request, params);
       const view = request.method === 'POST' ? await applyCartBody(caller, request) : (await getActiveCart(ctx, caller.session)).view;
@@ -354,6 +394,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
     handler: async (request, reply) => {
+      takeCartBody(request);
       const params = readParams(request);
       const caller = await authenticate(ctx, request, params);
       if (request.method === 'POST') {
