@@ -85,7 +85,8 @@ button.primary,.button.primary{background:#f5b400;color:#1d2330}
 .muted{color:#5b6275;font-size:.9rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 footer{max-width:960px;margin:0 auto 32px;padding:0 20px;color:#5b6275;font-size:.85rem}
-@media (max-width:600px){th.hide,td.hide{display:none}h1{font-size:1.3rem}}
+@media (max-width:600px){th.hide,td.hide{display:none}h1{font-size:1.3rem}th,td{padding:8px 4px}.inline{flex-wrap:wrap}button{padding:7px 9px;font-size:.85rem}td .muted{display:none}input[type=number]{width:4.2em}.card{padding:14px}}
+.table-wrap{overflow-x:auto}
 `;
 
 interface PageState {
@@ -118,7 +119,7 @@ export function storePageRoutes(app: FastifyInstance, ctx: Ctx, config: Config):
 <header><div class="bar"><a class="brand" href="${escapeHTML(pageURL(state.site, state.locale, CART_PAGE))}">${escapeHTML(state.site.name)}</a>
 <nav class="steps" aria-label="Checkout steps"><ol>${steps}</ol></nav></div></header>
 <main>${notice}${error}<h1>${escapeHTML(title)}</h1>${body}</main>
-<footer>Test store · session ${escapeHTML(state.session.id.slice(0, 8))}… · no real payments are taken</footer>
+<footer>Test store · no real payments are taken</footer>
 </body></html>`;
   }
 
@@ -143,8 +144,8 @@ export function storePageRoutes(app: FastifyInstance, ctx: Ctx, config: Config):
 <button class="secondary" type="submit" aria-label="Remove ${escapeHTML(l.name)}">Remove</button></form></td></tr>`).join('\n');
     const table = view.lines.length === 0
       ? '<p id="empty-cart">Your cart is empty.</p>'
-      : `<table><caption class="sr-only">Items in your cart</caption><thead><tr><th scope="col">Product</th><th scope="col" class="num hide">Price</th><th scope="col">Quantity</th><th scope="col" class="num">Total</th><th scope="col"><span class="sr-only">Remove</span></th></tr></thead>
-<tbody>${rows}</tbody></table>
+      : `<div class="table-wrap"><table><caption class="sr-only">Items in your cart</caption><thead><tr><th scope="col">Product</th><th scope="col" class="num hide">Price</th><th scope="col">Quantity</th><th scope="col" class="num">Total</th><th scope="col"><span class="sr-only">Remove</span></th></tr></thead>
+<tbody>${rows}</tbody></table></div>
 <div class="totals"><span>${escapeHTML(view.itemCount)} item${view.itemCount === 1 ? '' : 's'} · Subtotal <span class="sum" id="subtotal">${money(state, view.currency, view.subtotal)}</span></span>
 <a class="button primary" href="${escapeHTML(pageURL(state.site, state.locale, PAYMENT_PAGE))}">Continue to checkout</a></div>`;
     const products = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', state.site.id).orderBy('id').limit(50).execute();
