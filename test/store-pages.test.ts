@@ -240,4 +240,43 @@ describe('Hosted store pages', () => {
     const again = await b.post(PAY, { ...form, version: '' });
     assert.equal(again.statusCode, 409);
   });
+
+  it('a handoff code made before a login on that session dies with the re-key; the new one carries the cart over', async () => {
+    const b = new Browser(t);
+    const csrf = await b.csrf();
+    await b.post(CART, { csrf, action: 'add', productId: '1002', quantity: '2' });
+    const sessionToken = await b.sessionToken();
+    const limited = await exchangeSessionToken(t.app, sessionToken);
+    const oldCode = await t.app.inject({ method: 'GET', url: '/v1/shoppers/me/carts/active/web-checkout', headers: bearer(limited) });
+    const basic = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64');
+    const login = await t.app.inject({
+      method: 'POST', url: '/oauth20/token', headers: { authorization: basic, ...FORM },
+      payload: `grant_type=password&username=jane&password=Correct-Horse-9&dr_session_token=${sessionToken}`
+    });
+    assert.equal(login.statusCode, 200);
+    const full = (login.json() as { access_token: string }).access_token;
+    const stale = await t.app.inject({ method: 'GET', url: '/v1/shoppers/me/carts/active', headers: bearer(limited) });
+    assert.equal(stale.statusCode, 401);
+    const other = new Browser(t);
+    const replay = await other.get(pathOf(oldCode.headers.location as string));
+    assert.equal(replay.statusCode, 200);
+    assert.match(replay.body, /expired or was already used/);
+    assert.match(replay.body, /Your cart is empty/);
+    // The old cookie died with the re-key: the first browser gets a fresh session until handed over again.
+    assert.match((await b.get(CART)).body, /Your cart is empty/);
+    const fresh = await t.app.inject({ method: 'GET', url: '/v1/shoppers/me/carts/active/web-checkout', headers: bearer(full) });
+    assert.equal((await b.get(pathOf(fresh.headers.location as string))).statusCode, 302);
+    assert.match((await b.get(CART)).body, /Gadget/);
+  });
+
+  it('error pages keep the security headers', async () => {
+    const b = new Browser(t);
+    const res = await b.post(CART, { action: 'add', productId: '1001', quantity: '1' });
+    assert.equal(res.statusCode, 403);
+    assert.equal(res.headers['content-security-policy'], PAGE_CSP);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    const notFound = await b.get('/store/acme/xx-yy/ThankYouPage');
+    assert.equal(notFound.statusCode, 404);
+    assert.equal(notFound.headers['content-security-policy'], PAGE_CSP);
+  });
 });
