@@ -249,4 +249,33 @@ describe('Shopper API: carts', () => {
     assert.equal(wc.statusCode, 302);
     assert.equal(((await call('GET', '/v1/shoppers/me/carts/active', token)).json() as CartDoc).cart.lineItems.lineItem.length, 3);
   });
+
+  it('never answers 5xx to odd input', async () => {
+    const token = await anonymousToken(t.app);
+    const odd = ['', ' ', '%00', 'x'.repeat(300), '../../etc/passwd', '<script>', '1;DROP TABLE carts', '\u202e', '1001.json', '%E2%80%A8'];
+    const urls = [
+      '/v1/shoppers/me/products/', '/v1/shoppers/me/carts/active/line-items/', '/v1/shoppers/me/orders/'
+    ];
+    for (const value of odd) {
+      for (const base of urls) {
+        const res = await t.app.inject({ method: 'GET', url: base + encodeURIComponent(value), headers: bearer(token) });
+        assert.ok(res.statusCode < 500, `${base}${value}: ${res.statusCode}`);
+      }
+      for (const body of [`productId=${encodeURIComponent(value)}&quantity=1`, `productId=1001&quantity=${encodeURIComponent(value)}`, `version=${encodeURIComponent(value)}&productId=1001`]) {
+        const res = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active', headers: { ...bearer(token), ...FORM }, payload: body });
+        assert.ok(res.statusCode < 500, `${body}: ${res.statusCode} ${res.body}`);
+      }
+      const page = await t.app.inject({ method: 'GET', url: `/store/acme/en_US/DisplayThreePgCheckoutShoppingCartPage?handoff=${encodeURIComponent(value)}` });
+      assert.ok(page.statusCode < 500, `handoff ${value}: ${page.statusCode}`);
+    }
+    for (const payload of ['{', '[]', '{"cart":null}', '{"cart":{"lineItems":{"lineItem":[null]}}}', '{"productId":{"a":1}}', '{"cart":"x"}']) {
+      const res = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active', headers: { ...bearer(token), 'content-type': 'application/json' }, payload });
+      assert.ok(res.statusCode < 500, `${payload}: ${res.statusCode} ${res.body}`);
+    }
+    const repeated = await t.app.inject({ method: 'POST', url: '/v1/shoppers/me/carts/active?productId=1001&productId=1002', headers: bearer(token) });
+    assert.equal(repeated.statusCode, 400);
+    const xmlError = await t.app.inject({ method: 'GET', url: '/v1/shoppers/me/products/nope', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(xmlError.statusCode, 404);
+    assert.match(xmlError.body, /<code>resource-not-found<\/code>/);
+  });
 });
