@@ -91,7 +91,15 @@ export async function activeCart(ctx: Ctx, db: Executor, session: Session): Prom
 
 async function newCartFor(ctx: Ctx, db: Executor, session: Session): Promise<Session> {
   const next: Session = { ...session, cart_id: randomHex(16) };
-  await db.updateTable('sessions').set({ cart_id: next.cart_id }).where('id', '=', session.id).execute();
+  // Only replaces the cart id this caller saw: a racing caller that already moved the session on wins.
+  const moved = await db.updateTable('sessions').set({ cart_id: next.cart_id })
+    .where('id', '=', session.id).where('cart_id', '=', session.cart_id).executeTakeFirst();
+  if (Number(moved.numUpdatedRows) !== 1) {
+    const current = await db.selectFrom('sessions').select('cart_id').where('id', '=', session.id).executeTakeFirstOrThrow();
+    const winner: Session = { ...session, cart_id: current.cart_id };
+    await ensureCartRow(ctx, db, winner);
+    return winner;
+  }
   await ensureCartRow(ctx, db, next);
   return next;
 }
