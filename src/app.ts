@@ -12,6 +12,8 @@ import { healthRoutes } from './routes/health.js';
 import { oauthExtrasRoutes } from './routes/oauth-extras.js';
 import { installMetrics } from './http/metrics.js';
 import { installDocs } from './http/docs.js';
+import { shopperApiRoutes } from './routes/shopper-api.js';
+import { storePageRoutes } from './routes/store-pages.js';
 
 export interface AppOptions {
   config: Config;
@@ -69,5 +71,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   tokenRoutes(app, ctx, metrics.onGrant);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   oauthExtrasRoutes(app, ctx, config);
+  shopperApiRoutes(app, ctx, config);
+  storePageRoutes(app, ctx, config);
   return app;
 }

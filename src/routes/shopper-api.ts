@@ -1,0 +1,411 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { Ctx } from '../domain/context.js';
+import {
+  addProduct, addProducts, CartInvalid, createHandoff, getActiveCart, getOrder, listOrders, parseQuantity, parseVersion,
+  removeLines, submitCart, updateLine, type CartView, type OrderRow
+} from '../domain/cart.js';
+import type { Session } from '../domain/sessions.js';
+import { getApiKey, getSite, type Site } from '../domain/sites.js';
+import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
+import { Forbidden, InvalidToken, NotFound } from '../errors.js';
+import { bearerToken } from '../http/bearer.js';
+import { param, readParams, type Params } from '../http/params.js';
+import { sendDocument, shopperFormat } from '../http/render.js';
+
+/**
+ * A Global Commerce cart body (`{"cart":{"lineItems":{"lineItem":[{"quantity":1,"product":{"id":"1001"}}]}}}`) on
+ * POST …/carts/active and …/web-checkout: taken off the body before the flat parameters are read.
+ */
+const cartBodies = new WeakMap<FastifyRequest, Array<{ productId: string; quantity: number }> | Error>();
+
+function takeCartBody(request: FastifyRequest): void {
+  const body = request.body as Record<string, unknown> | null | undefined;
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('cart' in body)) return;
+  const { cart, ...rest } = body;
+  request.body = rest;
+  try {
+    cartBodies.set(request, cartItems(cart));
+  } catch (err) {
+    // Reported after authentication, so a bad token still answers 401 first.
+    cartBodies.set(request, err as Error);
+  }
+}
+
+function cartItems(cart: unknown): Array<{ productId: string; quantity: number }> {
+  const lineItems = (cart as { lineItems?: { lineItem?: unknown } } | null)?.lineItems?.lineItem;
+  const list = lineItems === undefined ? [] : Array.isArray(lineItems) ? lineItems : [lineItems];
+  if (list.length > 50) throw new CartInvalid('Too many line items in one request');
+  const items = list.map((raw) => {
+    const item = raw as { quantity?: unknown; product?: { id?: unknown } } | null;
+    const id = item?.product?.id;
+    if (typeof id !== 'string' && typeof id !== 'number') throw new CartInvalid('Each line item needs product.id');
+    const q = item?.quantity;
+    return { productId: String(id), quantity: parseQuantity(q === undefined ? undefined : String(q), 1) };
+  });
+  return items;
+}
+
+interface Caller {
+  token: AccessTokenRow;
+  session: Session;
+  site: Site;
+  params: Params;
+}
+
+const LOCALE = /^[a-z]{2}(_[A-Z]{2})?$/;
+const CURRENCY = /^[A-Z]{3}$/;
+
+/** The caller's token and session; an `apiKey` of another site than the token's → 403. */
+async function authenticate(ctx: Ctx, request: FastifyRequest, params: Params): Promise<Caller> {
+  const raw = bearerToken(request, params);
+  if (raw === null) {
+    throw new InvalidToken('unknown');
+  }
+  const { token, session } = await validateAccessToken(ctx, raw);
+  const site = await getSite(ctx, session.site_id);
+  if (site === null) {
+    throw new InvalidToken('unknown');
+  }
+  const keyName = param(params, 'client_id');
+  if (keyName !== undefined) {
+    const key = await getApiKey(ctx, keyName);
+    if (key === null || key.site_id !== site.id) {
+      throw new Forbidden('The token belongs to another site');
+    }
+  }
+  return { token, session, site, params };
+}
+
+function requireFull(caller: Caller): void {
+  if (caller.token.kind !== 'full') {
+    throw new Forbidden('This resource needs a full token (an authenticated shopper)');
+  }
+}
+
+/** `path` and `path.json` (and `.xml`), one handler. */
+function both(path: string): string[] {
+  return [path, `${path}.json`, `${path}.xml`];
+}
+
+function money(currency: string, value: string): Record<string, string> {
+  return { currency, value };
+}
+
+export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config): void {
+  const api = config.publicApiURL.replace(/\/$/, '');
+  const me = `${api}/v1/shoppers/me`;
+
+  function cartDocument(view: CartView): Record<string, unknown> {
+    return {
+      cart: {
+        id: view.id,
+        uri: `${me}/carts/active`,
+        version: view.version,
+        lineItems: {
+          uri: `${me}/carts/active/line-items`,
+          lineItem: view.lines.map((l) => lineDocument(view, l.id))
+        },
+        totalItemsInCart: view.itemCount,
+        pricing: { subtotal: money(view.currency, view.subtotal), orderTotal: money(view.currency, view.subtotal) },
+        webCheckout: { uri: `${me}/carts/active/web-checkout` }
+      }
+    };
+  }
+
+  function lineDocument(view: CartView, lineItemId: string): Record<string, unknown> {
+    const l = view.lines.find((x) => x.id === lineItemId);
+    if (l === undefined) {
+      throw new NotFound(`Line item "${lineItemId.slice(0, 64)}" not found`);
+    }
+    return {
+      id: l.id,
+      uri: `${me}/carts/active/line-items/${l.id}`,
+      quantity: l.quantity,
+      product: { id: l.productId, uri: `${me}/products/${encodeURIComponent(l.productId)}`, displayName: l.name },
+      pricing: { listPrice: money(view.currency, l.price), salePriceWithQuantity: money(view.currency, l.total) }
+    };
+  }
+
+  function orderDocument(order: OrderRow): Record<string, unknown> {
+    const lines = JSON.parse(order.lines) as Array<{ productId: string; name: string; price: string; quantity: number; total: string }>;
+    return {
+      id: order.id,
+      uri: `${me}/orders/${order.id}`,
+      orderState: 'Submitted',
+      status: 'submitted',
+      submissionDate: new Date(order.created_at).toISOString(),
+      totalItemsInOrder: lines.reduce((n, l) => n + l.quantity, 0),
+      lineItems: {
+        lineItem: lines.map((l) => ({
+          quantity: l.quantity,
+          product: { id: l.productId, displayName: l.name },
+          pricing: { listPrice: money(order.currency, l.price), salePriceWithQuantity: money(order.currency, l.total) }
+        }))
+      },
+      pricing: { orderTotal: money(order.currency, order.total) }
+    };
+  }
+
+  async function shopperDocument(session: Session): Promise<Record<string, unknown>> {
+    const base = { uri: me, locale: session.locale, currency: session.currency, ipAddress: session.ip ?? '' };
+    if (session.shopper_id === null) {
+      return { shopper: { id: 'Anonymous', ...base, firstName: '', lastName: '', emailAddress: '', username: '' } };
+    }
+    const s = await ctx.db.selectFrom('shoppers').selectAll().where('id', '=', session.shopper_id).executeTakeFirst();
+    return {
+      shopper: {
+        id: session.shopper_id, ...base,
+        username: s?.username ?? '', externalReferenceId: s?.external_ref ?? '',
+        firstName: s?.first_name ?? '', lastName: s?.last_name ?? '', emailAddress: s?.email ?? ''
+      }
+    };
+  }
+
+  function send(request: FastifyRequest, reply: FastifyReply, params: Params, document: Record<string, unknown>, status = 200): FastifyReply {
+    reply.header('cache-control', 'no-store');
+    return sendDocument(reply, document, shopperFormat(request, params), status);
+  }
+
+  function sendCart(request: FastifyRequest, reply: FastifyReply, params: Params, view: CartView): FastifyReply {
+    reply.header('etag', `"${view.version}"`);
+    return send(request, reply, params, cartDocument(view));
+  }
+
+  function expectedVersion(request: FastifyRequest, params: Params): number | null {
+    const fromParam = parseVersion(param(params, 'version'));
+    if (fromParam !== null) return fromParam;
+    const ifMatch = request.headers['if-match'];
+    return parseVersion(typeof ifMatch === 'string' ? ifMatch : undefined);
+  }
+
+  /** Applies productId/quantity when given; returns the cart either way. */
+  async function applyCartBody(caller: Caller, request: FastifyRequest): Promise<CartView> {
+    const productId = param(caller.params, 'productId');
+    const version = expectedVersion(request, caller.params);
+    const items = cartBodies.get(request);
+    if (items instanceof Error) throw items;
+    if (items !== undefined) {
+      if (productId !== undefined) items.push({ productId, quantity: parseQuantity(param(caller.params, 'quantity'), 1) });
+      return (await addProducts(ctx, caller.session, items, version)).view;
+    }
+    if (productId === undefined) {
+      if (param(caller.params, 'quantity') !== undefined) {
+        throw new CartInvalid('Missing required parameter "productId"');
+      }
+      return (await getActiveCart(ctx, caller.session)).view;
+    }
+    const quantity = parseQuantity(param(caller.params, 'quantity'), 1);
+    return (await addProduct(ctx, caller.session, productId, quantity, version)).view;
+  }
+
+  type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+  /** Registers a Shopper API route, with `.json`/`.xml` suffixes when the path ends in a literal. */
+  function route(options: { method: string | string[]; url: string; handler: Handler }): void {
+    const urls = options.url.includes('/:') ? [options.url] : both(options.url);
+    for (const url of urls) {
+      app.route({ method: options.method as never, url, config: { surface: 'shopper' }, handler: options.handler });
+    }
+  }
+
+  // Shopper profile.
+  route({
+    method: ['GET', 'POST'], url: '/v1/shoppers/me',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      let session = caller.session;
+      if (request.method === 'POST') {
+        const profileFields = ['firstName', 'lastName', 'emailAddress', 'username', 'password', 'externalReferenceId'];
+        const touched = profileFields.filter((f) => params.has(f));
+        if (touched.length > 0 && caller.token.kind !== 'full') {
+          throw new Forbidden('A limited token may change only locale, currency and ipAddress');
+        }
+        const locale = param(params, 'locale');
+        const currency = param(params, 'currency');
+        const ip = param(params, 'ipAddress');
+        if (locale !== undefined && !LOCALE.test(locale)) throw new CartInvalid('locale must look like en_US');
+        if (currency !== undefined && !CURRENCY.test(currency)) throw new CartInvalid('currency must be an ISO 4217 code such as USD');
+        if (ip !== undefined && (ip.length > 45 || !/^[0-9A-Fa-f.:]+$/.test(ip))) throw new CartInvalid('ipAddress must be an IP address');
+        const changes = { locale: locale ?? session.locale, currency: currency ?? session.currency, ip: ip ?? session.ip };
+        await ctx.db.transaction().execute(async (trx) => {
+          await trx.updateTable('sessions').set(changes).where('id', '=', session.id).execute();
+          if (session.shopper_id !== null && touched.length > 0) {
+            const set: Record<string, string> = {};
+            const first = param(params, 'firstName');
+            const last = param(params, 'lastName');
+            const email = param(params, 'emailAddress');
+            if (first !== undefined) set.first_name = first.slice(0, 100);
+            if (last !== undefined) set.last_name = last.slice(0, 100);
+            if (email !== undefined) {
+              if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new CartInvalid('emailAddress is not an e-mail address');
+              set.email = email;
+            }
+            if (Object.keys(set).length > 0) {
+              await trx.updateTable('shoppers').set(set).where('id', '=', session.shopper_id).execute();
+            }
+          }
+        });
+        session = { ...session, ...changes };
+      }
+      return send(request, reply, params, await shopperDocument(session));
+    }
+  });
+
+  // Catalogue: a token, or a public apiKey alone.
+  async function catalogueSite(request: FastifyRequest, params: Params): Promise<Site> {
+    const raw = bearerToken(request, params);
+    if (raw === null) {
+      const keyName = param(params, 'client_id');
+      const key = keyName === undefined ? null : await getApiKey(ctx, keyName);
+      if (key === null || key.type !== 'public') {
+        throw new InvalidToken('unknown');
+      }
+      const site = await getSite(ctx, key.site_id);
+      if (site === null) throw new InvalidToken('unknown');
+      return site;
+    }
+    return (await authenticate(ctx, request, params)).site;
+  }
+  function productDocument(site: Site, p: { id: string; name: string; price: string }): Record<string, unknown> {
+    return {
+      id: p.id, uri: `${me}/products/${encodeURIComponent(p.id)}`, displayName: p.name, name: p.name,
+      pricing: { listPrice: money(site.currency, p.price) },
+      addProductToCart: { uri: `${me}/carts/active/line-items?productId=${encodeURIComponent(p.id)}` }
+    };
+  }
+  route({
+    method: 'GET', url: '/v1/shoppers/me/products',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const site = await catalogueSite(request, params);
+      const products = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', site.id).orderBy('id').execute();
+      return send(request, reply, params, { products: { uri: `${me}/products`, product: products.map((p) => productDocument(site, p)), totalResults: products.length } });
+    }
+  });
+  route({
+    method: 'GET', url: '/v1/shoppers/me/products/:productId',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const site = await catalogueSite(request, params);
+      const id = (request.params as { productId: string }).productId.replace(/\.(json|xml)$/i, '');
+      const product = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', site.id).where('id', '=', id).executeTakeFirst();
+      if (product === undefined) throw new NotFound(`Product "${id.slice(0, 64)}" not found`);
+      return send(request, reply, params, { product: productDocument(site, product) });
+    }
+  });
+
+  // The active cart.
+  route({
+    method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active',
+    handler: async (request, reply) => {
+      takeCartBody(request);
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      const view = request.method === 'POST' ? await applyCartBody(caller, request) : (await getActiveCart(ctx, caller.session)).view;
+      return sendCart(request, reply, params, view);
+    }
+  });
+
+  route({
+    method: ['GET', 'POST', 'DELETE'], url: '/v1/shoppers/me/carts/active/line-items',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      const version = expectedVersion(request, params);
+      if (request.method === 'DELETE') {
+        await removeLines(ctx, caller.session, null, version);
+        reply.header('cache-control', 'no-store');
+        return reply.code(204).send();
+      }
+      let view: CartView;
+      if (request.method === 'POST') {
+        const action = (param(params, 'action') ?? 'add').toLowerCase();
+        if (action !== 'add') throw new CartInvalid('action must be "add" here; update a line at line-items/{lineItemId}');
+        const productId = param(params, 'productId');
+        if (productId === undefined) throw new CartInvalid('Missing required parameter "productId"');
+        view = (await addProduct(ctx, caller.session, productId, parseQuantity(param(params, 'quantity'), 1), version)).view;
+      } else {
+        view = (await getActiveCart(ctx, caller.session)).view;
+      }
+      const doc = cartDocument(view).cart as Record<string, unknown>;
+      reply.header('etag', `"${view.version}"`);
+      return send(request, reply, params, { lineItems: doc.lineItems });
+    }
+  });
+
+  route({
+    method: ['GET', 'POST', 'DELETE'], url: '/v1/shoppers/me/carts/active/line-items/:lineItemId',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      const id = (request.params as { lineItemId: string }).lineItemId.replace(/\.(json|xml)$/i, '');
+      const version = expectedVersion(request, params);
+      if (request.method === 'DELETE') {
+        await removeLines(ctx, caller.session, id, version);
+        reply.header('cache-control', 'no-store');
+        return reply.code(204).send();
+      }
+      let view: CartView;
+      if (request.method === 'POST') {
+        const action = (param(params, 'action') ?? 'update').toLowerCase();
+        if (action !== 'add' && action !== 'update') throw new CartInvalid('action must be "add" or "update"');
+        view = (await updateLine(ctx, caller.session, id, parseQuantity(param(params, 'quantity')), action, version)).view;
+      } else {
+        view = (await getActiveCart(ctx, caller.session)).view;
+      }
+      reply.header('etag', `"${view.version}"`);
+      return send(request, reply, params, { lineItem: lineDocument(view, id) });
+    }
+  });
+
+  route({
+    method: 'POST', url: '/v1/shoppers/me/carts/active/submit-cart',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      const order = await submitCart(ctx, caller.session, { channel: 'api' }, expectedVersion(request, params));
+      return send(request, reply, params, { submitCart: { order: orderDocument(order) } });
+    }
+  });
+
+  route({
+    method: 'GET', url: '/v1/shoppers/me/orders',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      requireFull(caller);
+      const orders = await listOrders(ctx, caller.session);
+      return send(request, reply, params, { orders: { uri: `${me}/orders`, order: orders.map(orderDocument), totalResults: orders.length } });
+    }
+  });
+  route({
+    method: 'GET', url: '/v1/shoppers/me/orders/:orderId',
+    handler: async (request, reply) => {
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      requireFull(caller);
+      const id = (request.params as { orderId: string }).orderId.replace(/\.(json|xml)$/i, '');
+      return send(request, reply, params, { order: orderDocument(await getOrder(ctx, caller.session, id)) });
+    }
+  });
+
+  // Web checkout: a handoff code in a top-level navigation to the hosted cart page (CONTRACT §4).
+  route({
+    method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
+    handler: async (request, reply) => {
+      takeCartBody(request);
+      const params = readParams(request);
+      const caller = await authenticate(ctx, request, params);
+      if (request.method === 'POST') {
+        await applyCartBody(caller, request);
+      }
+      const code = await createHandoff(ctx, caller.session);
+      const store = config.publicStoreURL.replace(/\/$/, '');
+      const locale = LOCALE.test(caller.session.locale) ? caller.session.locale : caller.site.locale;
+      reply.header('cache-control', 'no-store');
+      reply.header('referrer-policy', 'no-referrer');
+      return reply.redirect(`${store}/store/${encodeURIComponent(caller.site.id)}/${encodeURIComponent(locale)}/DisplayThreePgCheckoutShoppingCartPage?handoff=${code}`, 302);
+    }
+  });
+}
