@@ -5,6 +5,7 @@ import { openDatabase } from './db/open.js';
 import type { Ctx } from './domain/context.js';
 import { DEMO_SEED, loadSeed, readSeedFile } from './domain/seed.js';
 import { sweepExpired } from './domain/sessions.js';
+import { LOG_REDACT, LOG_SERIALIZERS } from './http/redact.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = { db, secret: config.secret, now: Date.now };
   const seed = config.seedFile === null ? DEMO_SEED : readSeedFile(config.seedFile);
   await loadSeed(ctx, seed);
-  const app = await buildApp({ config, db, logger: { level: config.logLevel } });
+  const app = await buildApp({ config, db, logger: { level: config.logLevel, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
   await app.listen({ port: config.port, host: config.host });
   log.info({ store: config.publicStoreURL, api: config.publicApiURL, database: config.databaseURL === null ? `sqlite:${config.dataDir}` : 'postgres' }, 'sessionlink listening');
   if (config.seedFile === null) {
