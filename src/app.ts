@@ -7,6 +7,7 @@ import type { Ctx } from './domain/context.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { sessionTokenRoutes } from './routes/session-token.js';
 import { tokenRoutes } from './routes/oauth-token.js';
+import { createLimiter } from './http/limiter.js';
 import { tokenInfoRoutes } from './routes/token-info.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthExtrasRoutes } from './routes/oauth-extras.js';
@@ -68,7 +69,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const metrics = installMetrics(app, ctx);
   healthRoutes(app, ctx);
   sessionTokenRoutes(app, ctx, config.publicStoreURL);
-  tokenRoutes(app, ctx, metrics.onGrant);
+  const limiter = await createLimiter(config.redisURL);
+  app.addHook('onClose', async () => await limiter.close());
+  tokenRoutes(app, ctx, limiter, metrics.onGrant);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   oauthExtrasRoutes(app, ctx, config);
   shopperApiRoutes(app, ctx, config);

@@ -7,6 +7,9 @@ import { InvalidClient, InvalidRequest, MethodNotAllowed, UnauthorizedClient, Un
 import { authenticateClient, type AuthenticatedClient } from '../http/client-auth.js';
 import { param, readParams, requireParam, type Params } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
+import { guarded, limitsOf, DEFAULT_LIMITS } from '../http/guard.js';
+import type { Limiter } from '../http/limiter.js';
+import { getApiKey } from '../domain/sites.js';
 
 export interface GrantEvent {
   grant: string;
@@ -29,7 +32,7 @@ function sessionRef(params: Params, request: FastifyRequest): { sessionToken?: s
   return ref;
 }
 
-async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest): Promise<IssuedTokens> {
+async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest, limiter: Limiter): Promise<IssuedTokens> {
   const username = param(params, 'username');
   const password = param(params, 'password');
   const ref = sessionRef(params, request);
@@ -46,7 +49,12 @@ async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, pa
   if (!client.confidential) {
     throw new UnauthorizedClient('Shopper login needs a confidential client');
   }
-  return await passwordGrant(ctx, site, client.key, username, password, ref);
+  // Credential guessing: failed logins are counted per username and per client IP.
+  const limits = limitsOf(site);
+  return await guarded(limiter, ctx.now(), limits.windowSeconds, [
+    [`login-user:${site.id}:${username.toLowerCase()}`, limits.loginFailuresPerUsername],
+    [`login-ip:${request.ip}`, limits.loginFailuresPerIP]
+  ], 'invalid_grant', async () => await passwordGrant(ctx, site, client.key, username, password, ref));
 }
 
 async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest): Promise<IssuedTokens> {
@@ -64,8 +72,29 @@ async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedC
 }
 
 /** Runs one token request: authenticate the client, then the grant row (CONTRACT §3.2). */
-export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, params: Params, onEvent?: (event: GrantEvent) => void): Promise<IssuedTokens> {
-  const client = await authenticateClient(ctx, request, params);
+/** Client authentication with failures counted per presented key and per client IP. */
+async function guardedClientAuth(ctx: Ctx, request: FastifyRequest, params: Params, limiter: Limiter): Promise<AuthenticatedClient> {
+  const presented = presentedKey(request, params);
+  const key = presented === null ? null : await getApiKey(ctx, presented);
+  const site = key === null ? null : await getSite(ctx, key.site_id);
+  const limits = site === null ? DEFAULT_LIMITS : limitsOf(site);
+  const counters: Array<[string, number]> = [[`client-ip:${request.ip}`, limits.clientAuthFailuresPerIP]];
+  if (key !== null) counters.push([`client-key:${key.key}`, limits.clientAuthFailuresPerKey]);
+  return await guarded(limiter, ctx.now(), limits.windowSeconds, counters, 'invalid_client', async () => await authenticateClient(ctx, request, params));
+}
+
+function presentedKey(request: FastifyRequest, params: Params): string | null {
+  const header = request.headers.authorization;
+  if (header !== undefined && /^basic\s/i.test(header)) {
+    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon > 0 ? decoded.slice(0, colon).slice(0, 128) : null;
+  }
+  return param(params, 'client_id')?.slice(0, 128) ?? null;
+}
+
+export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, params: Params, limiter: Limiter, onEvent?: (event: GrantEvent) => void): Promise<IssuedTokens> {
+  const client = await guardedClientAuth(ctx, request, params, limiter);
   const site = await getSite(ctx, client.key.site_id);
   if (site === null) {
     throw new InvalidClient('Unknown API key');
@@ -77,7 +106,7 @@ export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, params:
     switch (grantType) {
       case 'password':
         grant = 'password';
-        issued = await passwordRow(ctx, site, client, params, request);
+        issued = await passwordRow(ctx, site, client, params, request, limiter);
         break;
       case 'client_credentials':
         grant = 'client_credentials';
@@ -103,13 +132,13 @@ function noStore(reply: FastifyReply): void {
   reply.header('pragma', 'no-cache');
 }
 
-export function tokenRoutes(app: FastifyInstance, ctx: Ctx, onEvent?: (event: GrantEvent) => void): void {
+export function tokenRoutes(app: FastifyInstance, ctx: Ctx, limiter: Limiter, onEvent?: (event: GrantEvent) => void): void {
   for (const url of ['/oauth20/token', '/oauth20/token.json', '/oauth20/token.xml']) {
     app.post(url, { config: { surface: 'oauth' } }, async (request, reply) => {
       noStore(reply);
       const params = readParams(request);
       const format = oauthFormat(request, params);
-      const issued = await runTokenRequest(ctx, request, params, onEvent);
+      const issued = await runTokenRequest(ctx, request, params, limiter, onEvent);
       return sendDocument(reply, tokenDocument(issued, format), format);
     });
     app.route({
