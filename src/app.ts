@@ -67,10 +67,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Docs and metrics hook into every route, so they come before the routes.
   await installDocs(app, config);
   const metrics = installMetrics(app, ctx);
-  healthRoutes(app, ctx);
   sessionTokenRoutes(app, ctx, config.publicStoreURL);
   const limiter = await createLimiter(config.redisURL);
   app.addHook('onClose', async () => await limiter.close());
+  healthRoutes(app, ctx, limiter);
   tokenRoutes(app, ctx, limiter, metrics.onGrant);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   oauthExtrasRoutes(app, ctx, config);

@@ -54,3 +54,17 @@ test('with REDIS_URL the counters are shared by two processes (real Redis)', asy
   assert.equal((await login(b.app, 'x', ip, `${username}-${secret}`)).statusCode, 429);
   assert.equal((await login(a.app, 'x', ip, `${username}-${secret}`)).statusCode, 429);
 });
+
+test('/readyz reports the database and Redis; a Redis that does not answer makes it 503', async (t) => {
+  const { app } = await buildTestApp(t, { config: { redisURL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' } });
+  const ready = await app.inject({ method: 'GET', url: '/readyz' });
+  assert.equal(ready.statusCode, 200);
+  assert.deepEqual(ready.json(), { status: 'ready', database: 'ok', redis: 'ok' });
+  const { app: broken } = await buildTestApp(t, { config: { redisURL: 'redis://127.0.0.1:1' } });
+  const down = await broken.inject({ method: 'GET', url: '/readyz' });
+  assert.equal(down.statusCode, 503);
+  assert.equal(down.json().redis, 'down');
+  const { app: plain } = await buildTestApp(t);
+  assert.equal((await plain.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  assert.equal((await plain.inject({ method: 'GET', url: '/readyz' })).json().redis, 'not configured');
+});

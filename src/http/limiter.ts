@@ -10,6 +10,8 @@ export interface Limiter {
   count(key: string, windowMs: number, now: number): Promise<number>;
   /** Records one failure; returns the new count within the window. */
   record(key: string, windowMs: number, now: number): Promise<number>;
+  /** Whether the backing store answers (readiness). */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,10 @@ export class MemoryLimiter implements Limiter {
     list.push(now);
     this.hits.set(key, list);
     return list.length;
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
   }
 
   async close(): Promise<void> {
@@ -71,6 +77,14 @@ export class RedisLimiter implements Limiter {
       .exec();
     const card = result?.[2]?.[1];
     return typeof card === 'number' ? card : 0;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.redis.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {
