@@ -1,0 +1,168 @@
+// npm run bench: throughput and p99 latency of Sessionlink against a bare Fastify route (the limit)
+// and oidc-provider (the peer). Each server runs as its own child process on 127.0.0.1.
+// Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10), BENCH_RUNS (default 3),
+// BENCH_WARMUP_SECONDS (default 2), DATABASE_URL (adds the PostgreSQL cases).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// @ts-expect-error autocannon ships no type declarations
+import autocannon from 'autocannon';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
+const RUNS = Number(process.env.BENCH_RUNS || 3);
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+
+interface Request { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }
+interface CaseResult { case: string; rps: number; p99: number; runs: { rps: number; p99: number; non2xx: number; errors: number }[] }
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface Child { proc: ChildProcess; base: string; stderr: () => string }
+
+async function start(args: string[], env: Record<string, string>, readyPath: string): Promise<Child> {
+  const port = await freePort();
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' };
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${args.join(' ')} exited ${proc.exitCode}: ${err}`);
+    try {
+      await fetch(base + readyPath);
+      return { proc, base, stderr: () => err };
+    } catch {
+      if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`${args.join(' ')} did not start: ${err}`); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function stop(child: Child): Promise<void> {
+  if (child.proc.exitCode !== null) return;
+  const exited = new Promise((r) => child.proc.once('exit', r));
+  child.proc.kill('SIGTERM');
+  const timer = setTimeout(() => child.proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function cannon(base: string, req: Request, seconds: number): Promise<any> {
+  return new Promise((resolve, reject) => {
+    autocannon({
+      url: base + req.path,
+      method: req.method,
+      headers: req.headers ?? {},
+      body: req.body,
+      connections: CONNECTIONS,
+      duration: seconds
+    }, (err: unknown, result: unknown) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number; };
+
+async function measure(name: string, base: string, req: Request): Promise<CaseResult> {
+  // Sanity check: the request must succeed before it is worth measuring.
+  const check = await fetch(base + req.path, { method: req.method, headers: req.headers, body: req.body });
+  if (check.status >= 300) throw new Error(`${name}: ${req.method} ${req.path} answered ${check.status}: ${await check.text()}`);
+  if (WARMUP > 0) await cannon(base, req, WARMUP);
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const r = await cannon(base, req, SECONDS);
+    runs.push({ rps: r.requests.average as number, p99: r.latency.p99 as number, non2xx: r.non2xx as number, errors: (r.errors as number) + (r.timeouts as number) });
+  }
+  const res = { case: name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), runs };
+  const bad = runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
+  process.stderr.write(`  ${name}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms${bad ? ` (${bad} non-2xx/errors!)` : ''}\n`);
+  return res;
+}
+
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+const basic = { authorization: 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64') };
+
+async function postForm(base: string, path: string, body: string): Promise<any> {
+  const r = await fetch(base + path, { method: 'POST', headers: { ...form, ...basic }, body });
+  if (!r.ok) throw new Error(`POST ${path} ${body}: ${r.status} ${await r.text()}`);
+  return await r.json();
+}
+
+async function sessionlinkCases(label: string, env: Record<string, string>): Promise<CaseResult[]> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-bench-'));
+  const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/store/acme/SessionToken?format=json');
+  try {
+    const base = child.base;
+    const st = await fetch(base + '/store/acme/SessionToken?format=json');
+    const cookie = (st.headers.get('set-cookie') ?? '').split(';')[0] as string;
+    const { session_token: sessionToken } = await st.json() as { session_token: string };
+    const anon = await postForm(base, '/oauth20/token', 'grant_type=client_credentials');
+    const full = await postForm(base, '/oauth20/token', 'grant_type=password&username=jane&password=Correct-Horse-9');
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}`, accept: 'application/json' });
+    const out: CaseResult[] = [];
+    const p = `sessionlink-${label}`;
+    out.push(await measure(`${p} validate GET /oauth20/access-tokens`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(anon.access_token) }));
+    out.push(await measure(`${p} validate GET /v1/shoppers/me`, base, { method: 'GET', path: '/v1/shoppers/me', headers: bearer(anon.access_token) }));
+    out.push(await measure(`${p} issue client_credentials`, base, { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' }));
+    out.push(await measure(`${p} exchange dr_session_token`, base, { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: `grant_type=password&dr_session_token=${sessionToken}` }));
+    out.push(await measure(`${p} SessionToken site action`, base, { method: 'GET', path: '/store/acme/SessionToken?format=json', headers: { cookie } }));
+    out.push(await measure(`${p} token info (shopper token)`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(full.access_token) }));
+    return out;
+  } finally {
+    await stop(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  process.stderr.write(`bench: ${RUNS} runs x ${SECONDS}s, ${CONNECTIONS} connections, warm-up ${WARMUP}s\n`);
+  const results: CaseResult[] = [];
+  const bare = await start(['bench/bare-server.ts'], {}, '/');
+  try { results.push(await measure('limit: bare Fastify GET /', bare.base, { method: 'GET', path: '/' })); } finally { await stop(bare); }
+  const peer = await start(['bench/peer-server.ts'], {}, '/.well-known/openid-configuration');
+  try { results.push(await measure('peer: oidc-provider client_credentials', peer.base, { method: 'POST', path: '/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' })); } finally { await stop(peer); }
+  const sqlite = await sessionlinkCases('sqlite', {});
+  results.push(...sqlite);
+  const pg = process.env.DATABASE_URL ? await sessionlinkCases('postgres', { DATABASE_URL: process.env.DATABASE_URL }) : [];
+  results.push(...pg);
+  if (!process.env.DATABASE_URL) process.stderr.write('  (DATABASE_URL unset: PostgreSQL cases skipped)\n');
+
+  const limit = results[0] as CaseResult;
+  const peerRes = results[1] as CaseResult;
+  const ratios: Record<string, number> = {};
+  for (const [label, set] of [['sqlite', sqlite], ['postgres', pg]] as const) {
+    if (set.length === 0) continue;
+    ratios[`${label} validate access-tokens / limit`] = set[0]!.rps / limit.rps;
+    ratios[`${label} validate shoppers/me / limit`] = set[1]!.rps / limit.rps;
+    ratios[`${label} issuance / peer`] = set[2]!.rps / peerRes.rps;
+    ratios[`${label} exchange / peer`] = set[3]!.rps / peerRes.rps;
+  }
+  const w = Math.max(...results.map((r) => r.case.length));
+  const lines = [`| ${'case'.padEnd(w)} | req/s (median) | p99 ms |`, `|${'-'.repeat(w + 2)}|---------------:|-------:|`];
+  for (const r of results) lines.push(`| ${r.case.padEnd(w)} | ${r.rps.toFixed(0).padStart(14)} | ${String(r.p99).padStart(6)} |`);
+  lines.push('');
+  for (const [k, v] of Object.entries(ratios)) lines.push(`${k}: ${v.toFixed(2)}x`);
+  process.stdout.write(lines.join('\n') + '\n');
+  mkdirSync(join(here, 'results'), { recursive: true });
+  writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify({
+    date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model,
+    seconds: SECONDS, connections: CONNECTIONS, runs: RUNS, warmupSeconds: WARMUP, results, ratios
+  }, null, 2) + '\n');
+}
+
+main().catch((err: unknown) => { process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1); });
