@@ -41,7 +41,9 @@ async function main(): Promise<void> {
         port: config.demoPort, host: config.host, apiURL: local, storeURL: config.publicStoreURL, siteId: 'acme',
         apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'
       });
-      process.stdout.write(`Demo storefront (a third-party shop on another origin): http://${demoHost}:${config.demoPort}/\n`);
+      const address = storefront.server.address();
+      const demoPort = typeof address === 'object' && address !== null ? address.port : config.demoPort;
+      process.stdout.write(`Demo storefront (a third-party shop on another origin): http://${demoHost}:${demoPort}/\n`);
     } catch (err) {
       log.error({ err, port: config.demoPort }, 'demo storefront failed to start; the API keeps running');
     }
