@@ -1,4 +1,6 @@
 import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { startStorefront } from '../examples/storefront/server.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/open.js';
@@ -30,6 +32,23 @@ async function main(): Promise<void> {
       ''
     ].join('\n') + '\n');
   }
+  let storefront: FastifyInstance | null = null;
+  if (config.seedFile === null || config.demoPortSet) {
+    // The demo third-party storefront, on a second port (another origin), talking to this server.
+    const local = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+    const demoHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    try {
+      storefront = await startStorefront({
+        port: config.demoPort, host: config.host, apiURL: local, storeURL: config.publicStoreURL, siteId: 'acme',
+        apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'
+      });
+      const address = storefront.server.address();
+      const demoPort = typeof address === 'object' && address !== null ? address.port : config.demoPort;
+      process.stdout.write(`Demo storefront (a third-party shop on another origin): http://${demoHost}:${demoPort}/\n`);
+    } catch (err) {
+      log.error({ err, port: config.demoPort }, 'demo storefront failed to start; the API keeps running');
+    }
+  }
   const sweeper = setInterval(() => {
     sweepExpired(ctx).catch((err: unknown) => log.error({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
@@ -40,6 +59,7 @@ async function main(): Promise<void> {
     closing = true;
     log.info({ signal }, 'shutting down; finishing requests in flight');
     clearInterval(sweeper);
+    await storefront?.close();
     await app.close();
     await db.destroy();
     process.exit(0);
