@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { chromiumPath, freePort } from './browser.js';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { buildApp } from '../src/app.js';
@@ -11,26 +10,8 @@ import { DEMO_SEED, loadSeed } from '../src/domain/seed.js';
 import { escapeHTML, startStorefront } from '../examples/storefront/server.js';
 import { testConfig } from './helpers.js';
 
-function chromiumPath(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-const executablePath = chromiumPath();
+const executablePath: string = chromiumPath();
 const ARTIFACTS = 'test-artifacts';
 
 describe('demo storefront', () => {
@@ -88,7 +69,7 @@ describe('demo storefront', () => {
     assert.equal(co.headers.get('location'), '/');
   });
 
-  it('a shopper clicks through: JSONP session token → add to cart → Checkout → hosted cart page', { skip: executablePath === null ? 'no chromium' : false }, async () => {
+  it('a shopper clicks through: JSONP session token → add to cart → Checkout → hosted cart page', async () => {
     const browser: Browser = await chromium.launch({ executablePath: executablePath as string, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     try {
       mkdirSync(ARTIFACTS, { recursive: true });

@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { chromiumPath, freePort } from './browser.js';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
 import { buildApp } from '../src/app.js';
@@ -10,30 +9,12 @@ import { openDatabase, type DB } from '../src/db/open.js';
 import { loadSeed } from '../src/domain/seed.js';
 import { SEED, testConfig } from './cart-helpers.js';
 
-function chromiumPath(): string | null {
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-const executablePath = chromiumPath();
+const executablePath: string = chromiumPath();
 const ARTIFACTS = 'test-artifacts';
 const BASIC = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64');
 
-describe('e2e: SessionToken JSONP → exchange → API cart → web-checkout → hosted pages → order', { skip: executablePath === null ? 'no chromium' : false }, () => {
+describe('e2e: SessionToken JSONP → exchange → API cart → web-checkout → hosted pages → order', () => {
   let app: FastifyInstance;
   let db: DB;
   let browser: Browser;

@@ -1,6 +1,6 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from './browser.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import * as oauth from 'oauth4webapi';
 import { ClientCredentials, ResourceOwnerPassword } from 'simple-oauth2';
@@ -349,17 +349,6 @@ describe('docs', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('standard OAuth client libraries over a real socket', () => {
   let app: FastifyInstance;
