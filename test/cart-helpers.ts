@@ -3,6 +3,7 @@ import { buildApp } from '../src/app.js';
 import type { Config } from '../src/config.js';
 import { openDatabase, type DB } from '../src/db/open.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../src/domain/seed.js';
+import { createPgDatabase, currentBackend } from './helpers.js';
 
 export const STORE = 'http://store.test';
 export const API = 'http://api.test';
@@ -39,11 +40,13 @@ export interface TestApp {
 export async function makeApp(overrides: Partial<Config> = {}): Promise<TestApp> {
   const config = testConfig(overrides);
   const clock = { now: Date.UTC(2026, 0, 1) };
-  const db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
+  // After useBackend('postgres') (test/postgres.test.ts) each app gets a fresh PostgreSQL database.
+  const created = currentBackend() === 'postgres' && overrides.databaseURL === undefined ? await createPgDatabase() : null;
+  const db = await openDatabase({ databaseURL: created?.url ?? config.databaseURL, dataDir: ':memory:' });
   await loadSeed({ db, secret: config.secret, now: () => clock.now }, SEED);
   const app = await buildApp({ config, db, now: () => clock.now });
   await app.ready();
-  return { app, db, clock, close: async () => { await app.close(); await db.destroy(); } };
+  return { app, db, clock, close: async () => { await app.close(); await db.destroy(); await created?.drop(); } };
 }
 
 const BASIC = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64');

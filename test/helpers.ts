@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../src/app.js';
@@ -57,11 +58,62 @@ export interface TestApp {
   clock: TestClock;
 }
 
-/** Builds the app on a fresh in-memory SQLite database with the demo site and OTHER_SITE. */
+export const PG_ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** Which database buildTestApp uses when the caller does not pass a databaseURL. */
+let defaultBackend: 'sqlite' | 'postgres' = 'sqlite';
+export function useBackend(backend: 'sqlite' | 'postgres'): void {
+  defaultBackend = backend;
+}
+export function currentBackend(): 'sqlite' | 'postgres' {
+  return defaultBackend;
+}
+
+/**
+ * Creates an empty PostgreSQL database sl_test_<random> and returns its URL and a drop function.
+ * Throws (never skips) when PostgreSQL is unreachable.
+ */
+export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const { default: pg } = await import('pg');
+  const name = 'sl_test_' + randomBytes(6).toString('hex');
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = '/' + name;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    }
+  };
+}
+
+/**
+ * Builds the app with the demo site and OTHER_SITE on a fresh database: in-memory SQLite, or,
+ * after useBackend('postgres'), a fresh PostgreSQL database dropped when the test ends.
+ */
 export async function buildTestApp(t: TestContext, options: { config?: Partial<Config>; seed?: Seed } = {}): Promise<TestApp> {
   let current = Date.UTC(2026, 0, 1, 12, 0, 0);
   const clock: TestClock = { now: () => current, advance: (s) => { current += s * 1000; } };
-  const config = testConfig(options.config);
+  const overrides = { ...options.config };
+  let dropDatabase: (() => Promise<void>) | null = null;
+  if (overrides.databaseURL === undefined && defaultBackend === 'postgres') {
+    const created = await createPgDatabase();
+    dropDatabase = created.drop;
+    overrides.databaseURL = created.url;
+  }
+  const config = testConfig(overrides);
   const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx: Ctx = { db, secret: config.secret, now: clock.now };
   await loadSeed(ctx, options.seed ?? { sites: [...DEMO_SEED.sites, OTHER_SITE] });
@@ -69,6 +121,7 @@ export async function buildTestApp(t: TestContext, options: { config?: Partial<C
   t.after(async () => {
     await app.close();
     await db.destroy();
+    if (dropDatabase !== null) await dropDatabase();
   });
   return { app, db, ctx, clock };
 }

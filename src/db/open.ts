@@ -17,11 +17,17 @@ export interface OpenOptions {
 export async function openDatabase(options: OpenOptions): Promise<DB> {
   let db: DB;
   if (options.databaseURL !== null) {
-    const { openPostgres } = await import('./postgres.js');
+    const { openPostgres, withMigrationLock } = await import('./postgres.js');
     db = await openPostgres(options.databaseURL);
-  } else {
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteFile(options.dataDir) }) });
+    try {
+      await withMigrationLock(db, async () => { await migrate(db); });
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
+    return db;
   }
+  db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteFile(options.dataDir) }) });
   await migrate(db);
   return db;
 }
