@@ -30,30 +30,28 @@ function cacheFor<T>(store: WeakMap<object, Map<string, Cached<T>>>, owner: obje
   return map;
 }
 
-export async function getSite(ctx: Ctx, siteId: string): Promise<Site | null> {
-  const cache = cacheFor(siteCache, ctx.db);
-  const hit = cache.get(siteId);
+/** One cached read per (owner, id); misses are cached too, so unknown ids cost one query per CACHE_MS. */
+async function cachedLookup<T>(store: WeakMap<object, Map<string, Cached<T | null>>>, ctx: Ctx, id: string, load: () => Promise<T | undefined>): Promise<T | null> {
+  const cache = cacheFor(store, ctx.db);
+  const hit = cache.get(id);
   const now = Date.now();
   if (hit !== undefined && now - hit.at < CACHE_MS) {
     return hit.value;
   }
-  const site = (await ctx.db.selectFrom('sites').selectAll().where('id', '=', siteId).executeTakeFirst()) ?? null;
+  const value = (await load()) ?? null;
   if (cache.size > 10000) cache.clear();
-  cache.set(siteId, { value: site, at: now });
-  return site;
+  cache.set(id, { value, at: now });
+  return value;
+}
+
+export async function getSite(ctx: Ctx, siteId: string): Promise<Site | null> {
+  return await cachedLookup(siteCache, ctx, siteId, async () =>
+    await ctx.db.selectFrom('sites').selectAll().where('id', '=', siteId).executeTakeFirst());
 }
 
 export async function getApiKey(ctx: Ctx, key: string): Promise<ApiKey | null> {
-  const cache = cacheFor(keyCache, ctx.db);
-  const hit = cache.get(key);
-  const now = Date.now();
-  if (hit !== undefined && now - hit.at < CACHE_MS) {
-    return hit.value;
-  }
-  const row = (await ctx.db.selectFrom('api_keys').selectAll().where('key', '=', key).executeTakeFirst()) ?? null;
-  if (cache.size > 10000) cache.clear();
-  cache.set(key, { value: row, at: now });
-  return row;
+  return await cachedLookup(keyCache, ctx, key, async () =>
+    await ctx.db.selectFrom('api_keys').selectAll().where('key', '=', key).executeTakeFirst());
 }
 
 /** Forget cached sites and keys (after the seed loader or the admin command changed them). */
