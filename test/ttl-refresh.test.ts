@@ -46,6 +46,22 @@ test('idle timeout: use keeps the session alive, idleness ends it, never past th
   assert.equal(idleToken.json().error_description, 'Session expired');
 });
 
+test('idle timeout: API use with a token counts as use of the session', async (t) => {
+  const { app, clock } = await buildTestApp(t);
+  const tok = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: OTHER_BASIC })).json();
+  for (let i = 0; i < 3; i++) {
+    clock.advance(500);
+    const info = await tokenInfo(app, tok.access_token);
+    assert.equal(info.statusCode, 200);
+    assert.equal(info.json().expiresIn, 600);
+    clock.advance(500);
+    const me = await app.inject({ method: 'GET', url: '/v1/shoppers/me', headers: { authorization: `Bearer ${tok.access_token}`, accept: 'application/json' } });
+    assert.equal(me.statusCode, 200);
+  }
+  clock.advance(601);
+  assert.equal((await tokenInfo(app, tok.access_token)).json().error_description, 'Session expired');
+});
+
 test('refresh: rotation, a replay within the grace window answers the same pair, reuse after it revokes the chain', async (t) => {
   const { app, clock } = await buildTestApp(t);
   const first = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).json();

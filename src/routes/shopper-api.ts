@@ -5,7 +5,7 @@ import {
   addProduct, addProducts, CartInvalid, createHandoff, getActiveCart, getOrder, listOrders, parseQuantity, parseVersion,
   removeLines, submitCart, updateLine, type CartView, type OrderRow
 } from '../domain/cart.js';
-import type { Session } from '../domain/sessions.js';
+import { touchSession, type Session } from '../domain/sessions.js';
 import { getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, NotFound } from '../errors.js';
@@ -62,11 +62,13 @@ async function authenticate(ctx: Ctx, request: FastifyRequest, params: Params): 
   if (raw === null) {
     throw new InvalidToken('unknown');
   }
-  const { token, session } = await validateAccessToken(ctx, raw);
-  const site = await getSite(ctx, session.site_id);
+  const { token, session: found } = await validateAccessToken(ctx, raw);
+  const site = await getSite(ctx, found.site_id);
   if (site === null) {
     throw new InvalidToken('unknown');
   }
+  // API use counts as use of the session (CONTRACT §2 idle rule), as the browser's does.
+  const session = await touchSession(ctx, site, found);
   const keyName = param(params, 'client_id');
   if (keyName !== undefined) {
     const key = await getApiKey(ctx, keyName);

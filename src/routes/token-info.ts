@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Ctx } from '../domain/context.js';
 import { anonymousGrant } from '../domain/grants.js';
 import { ensureCartRow } from '../domain/carts.js';
-import { secondsLeft } from '../domain/sessions.js';
+import { secondsLeft, touchSession } from '../domain/sessions.js';
 import { getApiKey, getSite } from '../domain/sites.js';
 import { revokeAccessToken, validateAccessToken } from '../domain/tokens.js';
 import { InvalidClient, InvalidToken, MethodNotAllowed } from '../errors.js';
@@ -54,7 +54,9 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
       if (raw === null) {
         throw new InvalidToken('unknown');
       }
-      const { token, session } = await validateAccessToken(ctx, raw);
+      const { token, session: found } = await validateAccessToken(ctx, raw);
+      const tokenSite = await getSite(ctx, found.site_id);
+      const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found);
       let externalRef = '';
       if (session.shopper_id !== null) {
         const shopper = await ctx.db.selectFrom('shoppers').select('external_ref').where('id', '=', session.shopper_id).executeTakeFirst();
