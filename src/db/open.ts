@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator } from 'kysely';
 import type { Database } from './schema.js';
 import { migrationProvider } from './migrations.js';
+import { GroupCommitSqliteDialect } from './sqlite-driver.js';
 
 export type DB = Kysely<Database>;
 
@@ -27,7 +28,7 @@ export async function openDatabase(options: OpenOptions): Promise<DB> {
     }
     return db;
   }
-  db = new Kysely<Database>({ dialect: new SqliteDialect({ database: openSqliteFile(options.dataDir) }) });
+  db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(openSqliteFile(options.dataDir)) });
   await migrate(db);
   return db;
 }
@@ -44,6 +45,9 @@ export function openSqliteFile(dataDir: string): SQLite.Database {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  // 64 MiB of page cache (the default is 2 MiB): with a million live sessions the indexes that
+  // every request walks stay in memory.
+  sqlite.pragma('cache_size = -65536');
   return sqlite;
 }
 

@@ -1,0 +1,205 @@
+import type SQLite from 'better-sqlite3';
+import { Checkpointer } from './checkpointer.js';
+import {
+  CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings
+} from 'kysely';
+
+/**
+ * Kysely's own better-sqlite3 driver prepares every statement anew and commits every transaction
+ * on its own. This one keeps prepared statements and groups commits: the writes of every request
+ * handled in one turn of the event loop go into one SQLite transaction, committed (in a
+ * `setImmediate`) before any of those requests is told it succeeded. Each Kysely transaction is a
+ * savepoint inside it, so a failed one rolls back alone; a failed group commit fails every request
+ * in the group, and none of them has answered yet.
+ */
+export class GroupCommitSqliteDialect extends SqliteDialect {
+  readonly #sqlite: SQLite.Database;
+
+  constructor(sqlite: SQLite.Database) {
+    super({ database: sqlite });
+    this.#sqlite = sqlite;
+  }
+
+  override createDriver(): Driver {
+    return new GroupCommitDriver(this.#sqlite);
+  }
+}
+
+/** Opens the checkpoint thread for a file database (an in-memory one has no WAL). */
+function checkpointerFor(sqlite: SQLite.Database): Checkpointer | null {
+  if (sqlite.memory || sqlite.pragma('journal_mode', { simple: true }) !== 'wal') return null;
+  sqlite.pragma('wal_autocheckpoint = 0');
+  return new Checkpointer(sqlite.name);
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+  // Nobody may be waiting on a group that failed; that is not an unhandled rejection.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/** The most statements kept prepared; Kysely's SQL text is stable per query shape. */
+const STATEMENT_CACHE_SIZE = 500;
+
+class GroupCommitDriver implements Driver {
+  readonly #sqlite: SQLite.Database;
+  readonly #statements = new Map<string, SQLite.Statement>();
+  readonly #queue: (() => void)[] = [];
+  #locked = false;
+  /** The open group transaction, if any. */
+  #group: Deferred | null = null;
+  #flushScheduled = false;
+  /** Whether the current holder of the connection wrote anything. */
+  #wrote = false;
+  readonly #connection: DatabaseConnection;
+  #checkpointer: Checkpointer | null = null;
+
+  constructor(sqlite: SQLite.Database) {
+    this.#sqlite = sqlite;
+    this.#connection = {
+      executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => this.#execute<R>(query),
+      // eslint-disable-next-line require-yield
+      streamQuery: async function * () { throw new Error('streaming is not supported'); }
+    };
+  }
+
+  async init(): Promise<void> {
+    this.#checkpointer = checkpointerFor(this.#sqlite);
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#locked) {
+      await new Promise<void>((resolve) => this.#queue.push(resolve));
+    }
+    this.#locked = true;
+    this.#wrote = false;
+    return this.#connection;
+  }
+
+  async releaseConnection(): Promise<void> {
+    const wrote = this.#wrote;
+    this.#wrote = false;
+    const group = this.#group;
+    const next = this.#queue.shift();
+    if (next !== undefined) {
+      next();
+    } else {
+      this.#locked = false;
+    }
+    if (group !== null) {
+      this.#scheduleFlush();
+      if (wrote) await group.promise;
+    }
+  }
+
+  async beginTransaction(_connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    this.#openGroup();
+    this.#run('SAVEPOINT sl_tx');
+  }
+
+  async commitTransaction(): Promise<void> {
+    this.#run('RELEASE sl_tx');
+    this.#wrote = true;
+  }
+
+  async rollbackTransaction(): Promise<void> {
+    if (this.#sqlite.inTransaction) {
+      this.#run('ROLLBACK TO sl_tx');
+      this.#run('RELEASE sl_tx');
+    } else {
+      this.#groupLost(new Error('the group transaction was rolled back by SQLite'));
+    }
+  }
+
+  async destroy(): Promise<void> {
+    this.#flush();
+    await this.#checkpointer?.stop();
+    this.#statements.clear();
+    this.#sqlite.close();
+  }
+
+  #openGroup(): void {
+    if (this.#group === null) {
+      this.#run('BEGIN');
+      this.#group = deferred();
+    }
+  }
+
+  #scheduleFlush(): void {
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        // COMMIT would also end a transaction still running (awaiting something slow inside it);
+        // its release schedules the next flush instead.
+        if (!this.#locked) this.#flush();
+      });
+    }
+  }
+
+  #flush(): void {
+    const group = this.#group;
+    if (group === null) return;
+    this.#group = null;
+    try {
+      this.#run('COMMIT');
+      group.resolve();
+    } catch (error) {
+      if (this.#sqlite.inTransaction) {
+        try { this.#run('ROLLBACK'); } catch { /* the rollback error says less than the commit error */ }
+      }
+      group.reject(error);
+    }
+  }
+
+  #statement(sql: string): SQLite.Statement {
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#sqlite.prepare(sql);
+      if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.clear();
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  #run(sql: string): void {
+    this.#statement(sql).run();
+  }
+
+  #execute<R>(query: CompiledQuery): QueryResult<R> {
+    const { sql, parameters } = query;
+    const stmt = this.#statement(sql);
+    if (stmt.readonly) {
+      return { rows: (stmt.reader ? stmt.all(parameters as unknown[]) : (stmt.run(parameters as unknown[]), [])) as R[] };
+    }
+    // A write outside a Kysely transaction joins the open group like any other.
+    this.#openGroup();
+    this.#wrote = true;
+    try {
+      if (stmt.reader) {
+        return { rows: stmt.all(parameters as unknown[]) as R[] };
+      }
+      const { changes, lastInsertRowid } = stmt.run(parameters as unknown[]);
+      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+    } catch (error) {
+      // Some errors (I/O, a full disk) make SQLite roll the whole transaction back.
+      if (!this.#sqlite.inTransaction) this.#groupLost(error);
+      throw error;
+    }
+  }
+
+  #groupLost(error: unknown): void {
+    const group = this.#group;
+    this.#group = null;
+    group?.reject(error);
+  }
+}
