@@ -1,7 +1,7 @@
 import { InvalidGrant, LimitedTokenInvalid, ServiceError } from '../errors.js';
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
-import { attachShopperCart, ensureCartRow } from './carts.js';
+import { attachShopperCart } from './carts.js';
 import { createSession, rekeySession, resolveHandle, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
@@ -143,11 +143,13 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
   return await logInOnSession(ctx, site, key, existing, shopper.id, ref.ip ?? null);
 }
 
-/** `client_credentials` alone: guest checkout on a new session, with an active cart. */
+/**
+ * `client_credentials` alone: guest checkout on a new session. Its active cart is the session's
+ * `cart_id`; the cart row is written when the cart is first used, as for every session.
+ */
 export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string | null): Promise<IssuedTokens> {
   return await ctx.db.transaction().execute(async (trx) => {
     const session = await createSession(ctx, trx, site, { ip });
-    await ensureCartRow(ctx, trx, session);
     return await issueTokens(ctx, trx, site, key, session, 'limited');
   });
 }

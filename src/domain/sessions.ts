@@ -1,8 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, SessionTable } from '../db/schema.js';
-import { deriveHex, hashSecret, randomHex } from '../crypto.js';
+import { deriveHex, hashSecret, randomHex, sortableId } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
+import { Prepared } from '../db/prepared.js';
 
 export type Session = Selectable<SessionTable>;
 export type Executor = Kysely<Database>;
@@ -47,62 +48,73 @@ export interface NewSessionOptions {
   id?: string;
 }
 
+const insertSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
+  id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
+  currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
+  last_used_at: $('last_used_at'), expires_at: $('expires_at')
+}).onConflict((oc) => oc.column('id').doNothing()));
+
 export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
   const now = ctx.now();
   const session: Session = {
-    id: options.id ?? randomHex(16),
+    id: options.id ?? sortableId(now),
     site_id: site.id,
     shopper_id: options.shopperId ?? null,
     epoch: 0,
     locale: options.locale ?? site.locale,
     currency: options.currency ?? site.currency,
     ip: options.ip ?? null,
-    cart_id: randomHex(16),
+    cart_id: sortableId(now),
     created_at: now,
     last_used_at: now,
     expires_at: expiryOf(site, now, now)
   };
-  const inserted = await db.insertInto('sessions').values(session)
-    .onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
+  if (await insertSession.run(db, session) === 0) {
     // Someone else created this derived id first: use theirs.
     return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
   }
-  await addSessionTokenHandle(ctx, db, session);
   return session;
 }
 
-async function addSessionTokenHandle(ctx: Ctx, db: Executor, session: Session): Promise<void> {
-  await db.insertInto('handles').values({
-    hash: hashSecret(ctx.secret, 'session_token', sessionTokenOf(ctx, session)),
-    session_id: session.id,
-    kind: 'session_token',
-    epoch: session.epoch,
-    created_at: ctx.now()
-  }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+const handleExists = new Prepared<{ hash: string }, { epoch: number }>((db, $) =>
+  db.selectFrom('handles').select('epoch').where('hash', '=', $('hash')));
+
+type HandleRow = { hash: string; session_id: string; kind: HandleKind; epoch: number; created_at: number };
+const insertHandle = new Prepared<HandleRow, never>((db, $) => db.insertInto('handles').values({
+  hash: $('hash'), session_id: $('session_id'), kind: $('kind'), epoch: $('epoch'), created_at: $('created_at')
+}).onConflict((oc) => oc.column('hash').doNothing()));
+
+/**
+ * The session token of a session, made resolvable. Only the site action hands session tokens out,
+ * so only it records their hashes (most sessions, made by a token grant, never need one); a repeat
+ * call reads and writes nothing new.
+ */
+export async function issueSessionToken(ctx: Ctx, db: Executor, session: Session): Promise<string> {
+  const token = sessionTokenOf(ctx, session);
+  const hash = hashSecret(ctx.secret, 'session_token', token);
+  if (await handleExists.first(db, { hash }) === undefined) {
+    await insertHandle.run(db, { hash, session_id: session.id, kind: 'session_token', epoch: session.epoch, created_at: ctx.now() });
+  }
+  return token;
 }
 
 /** A fresh cookie value for the browser, stored only as a hash. */
 export async function mintCookie(ctx: Ctx, db: Executor, session: Session): Promise<string> {
   const value = randomHex(32);
-  await db.insertInto('handles').values({
-    hash: hashSecret(ctx.secret, 'cookie', value),
-    session_id: session.id,
-    kind: 'cookie',
-    epoch: session.epoch,
-    created_at: ctx.now()
-  }).execute();
+  await insertHandle.run(db, { hash: hashSecret(ctx.secret, 'cookie', value), session_id: session.id, kind: 'cookie', epoch: session.epoch, created_at: ctx.now() });
   return value;
 }
 
-/** Finds the session a cookie value or session token names. null: never issued (or swept). */
-export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): Promise<Resolved | null> {
-  const row = await ctx.db.selectFrom('handles')
+const resolveQuery = new Prepared<{ hash: string }, Session & { handle_epoch: number; handle_kind: HandleKind }>((db, $) =>
+  db.selectFrom('handles')
     .innerJoin('sessions', 'sessions.id', 'handles.session_id')
     .selectAll('sessions')
     .select(['handles.epoch as handle_epoch', 'handles.kind as handle_kind'])
-    .where('handles.hash', '=', hashSecret(ctx.secret, kind, value))
-    .executeTakeFirst();
+    .where('handles.hash', '=', $('hash')));
+
+/** Finds the session a cookie value or session token names. null: never issued (or swept). */
+export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): Promise<Resolved | null> {
+  const row = await resolveQuery.first(ctx.db, { hash: hashSecret(ctx.secret, kind, value) });
   if (row === undefined || row.handle_kind !== kind) {
     return null;
   }
@@ -116,6 +128,10 @@ export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): 
   return { status: 'live', session };
 }
 
+const touchQuery = new Prepared<{ id: string; now: number; expires_at: number }, never>((db, $) =>
+  db.updateTable('sessions').set({ last_used_at: $('now'), expires_at: $('expires_at') })
+    .where('id', '=', $('id')).where('expires_at', '>', $('now')));
+
 /** Records use of a session where the site has an idle timeout (otherwise nothing to write). */
 export async function touchSession(ctx: Ctx, site: Site, session: Session): Promise<Session> {
   if (site.idle_seconds <= 0) {
@@ -128,8 +144,7 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session): Prom
     return session;
   }
   const expiresAt = expiryOf(site, session.created_at, now);
-  await ctx.db.updateTable('sessions').set({ last_used_at: now, expires_at: expiresAt })
-    .where('id', '=', session.id).where('expires_at', '>', now).execute();
+  await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt });
   return { ...session, last_used_at: now, expires_at: expiresAt };
 }
 
@@ -141,9 +156,7 @@ export async function rekeySession(ctx: Ctx, db: Executor, session: Session, sho
   const epoch = session.epoch + 1;
   await db.updateTable('sessions').set({ epoch, shopper_id: shopperId })
     .where('id', '=', session.id).execute();
-  const rekeyed = { ...session, epoch, shopper_id: shopperId };
-  await addSessionTokenHandle(ctx, db, rekeyed);
-  return rekeyed;
+  return { ...session, epoch, shopper_id: shopperId };
 }
 
 export async function getSession(db: Executor, sessionId: string): Promise<Session | null> {

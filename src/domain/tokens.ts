@@ -1,8 +1,9 @@
 import type { Selectable } from 'kysely';
 import type { AccessTokenTable, RefreshTokenTable } from '../db/schema.js';
-import { deriveHex, hashSecret, randomHex } from '../crypto.js';
+import { deriveHex, hashSecret, randomHex, sortableId } from '../crypto.js';
 import { InvalidGrant, InvalidToken } from '../errors.js';
 import type { Ctx } from './context.js';
+import { Prepared } from '../db/prepared.js';
 import { createSession, getSession, secondsLeft, type Executor, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { attachShopperCart } from './carts.js';
@@ -37,46 +38,61 @@ interface PairOptions {
   refreshToken?: string;
 }
 
+type PairRow = { hash: string; session_id: string; site_id: string; api_key: string; kind: TokenKind; epoch: number; chain_id: string; created_at: number };
+
+// Racing refreshes derive the same pair, so a second insert of it is a no-op.
+const insertAccessToken = new Prepared<PairRow, never>((db, $) => db.insertInto('access_tokens').values({
+  hash: $('hash'), session_id: $('session_id'), site_id: $('site_id'), api_key: $('api_key'), kind: $('kind'),
+  epoch: $('epoch'), chain_id: $('chain_id'), created_at: $('created_at'), revoked_reason: null
+}).onConflict((oc) => oc.column('hash').doNothing()));
+
+const insertRefreshToken = new Prepared<PairRow & { access_hash: string; shopper_id: string | null; expires_at: number }, never>((db, $) => db.insertInto('refresh_tokens').values({
+  hash: $('hash'), session_id: $('session_id'), site_id: $('site_id'), api_key: $('api_key'), kind: $('kind'),
+  epoch: $('epoch'), chain_id: $('chain_id'), access_hash: $('access_hash'), shopper_id: $('shopper_id'),
+  created_at: $('created_at'), expires_at: $('expires_at'), spent_at: null, revoked_reason: null
+}).onConflict((oc) => oc.column('hash').doNothing()));
+
 /** Stores an access + refresh token pair bound to one session and one API key. */
 async function storePair(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Promise<IssuedTokens> {
   const now = ctx.now();
   // ≥ 256 random bits, lower-case hex (CONTRACT §1).
   const accessToken = options.accessToken ?? randomHex(32);
   const refreshToken = options.refreshToken ?? randomHex(48);
-  const chainId = options.chainId ?? randomHex(16);
+  const chainId = options.chainId ?? sortableId(now);
   const aHash = accessHash(ctx, accessToken);
-  await db.insertInto('access_tokens').values({
-    hash: aHash,
-    session_id: session.id,
-    site_id: site.id,
-    api_key: key.key,
-    kind,
-    epoch: session.epoch,
-    chain_id: chainId,
-    created_at: now,
-    revoked_reason: null
-  }).onConflict((oc) => oc.column('hash').doNothing()).execute();
-  await db.insertInto('refresh_tokens').values({
+  const row = {
+    session_id: session.id, site_id: site.id, api_key: key.key, kind, epoch: session.epoch, chain_id: chainId, created_at: now
+  };
+  await insertAccessToken.run(db, { ...row, hash: aHash });
+  await insertRefreshToken.run(db, {
+    ...row,
     hash: refreshHash(ctx, refreshToken),
-    session_id: session.id,
-    site_id: site.id,
-    api_key: key.key,
-    kind,
-    epoch: session.epoch,
-    chain_id: chainId,
     access_hash: aHash,
     shopper_id: session.shopper_id,
-    created_at: now,
-    expires_at: now + site.refresh_ttl_seconds * 1000,
-    spent_at: null,
-    revoked_reason: null
-  }).onConflict((oc) => oc.column('hash').doNothing()).execute();
+    expires_at: now + site.refresh_ttl_seconds * 1000
+  });
   return { accessToken, refreshToken, expiresIn: secondsLeft(session, now), session, kind };
 }
 
 export async function issueTokens(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind): Promise<IssuedTokens> {
   return await storePair(ctx, db, site, key, session, kind);
 }
+
+const validateQuery = new Prepared<{ hash: string }, ValidationRow>((db, $) => db.selectFrom('access_tokens')
+  .innerJoin('sessions', 'sessions.id', 'access_tokens.session_id')
+  .selectAll('sessions')
+  .select([
+    'access_tokens.hash as t_hash', 'access_tokens.session_id as t_session_id', 'access_tokens.site_id as t_site_id',
+    'access_tokens.api_key as t_api_key', 'access_tokens.kind as t_kind', 'access_tokens.epoch as t_epoch',
+    'access_tokens.chain_id as t_chain_id', 'access_tokens.created_at as t_created_at',
+    'access_tokens.revoked_reason as t_revoked_reason'
+  ])
+  .where('access_tokens.hash', '=', $('hash')));
+
+type ValidationRow = Session & {
+  t_hash: string; t_session_id: string; t_site_id: string; t_api_key: string; t_kind: TokenKind; t_epoch: number;
+  t_chain_id: string; t_created_at: number; t_revoked_reason: string | null;
+};
 
 /**
  * Checks an access token. Throws InvalidToken with the reason the token died (CONTRACT §3.5:
@@ -86,17 +102,7 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
   if (raw.length === 0 || raw.length > 512) {
     throw new InvalidToken('unknown');
   }
-  const row = await ctx.db.selectFrom('access_tokens')
-    .innerJoin('sessions', 'sessions.id', 'access_tokens.session_id')
-    .selectAll('sessions')
-    .select([
-      'access_tokens.hash as t_hash', 'access_tokens.session_id as t_session_id', 'access_tokens.site_id as t_site_id',
-      'access_tokens.api_key as t_api_key', 'access_tokens.kind as t_kind', 'access_tokens.epoch as t_epoch',
-      'access_tokens.chain_id as t_chain_id', 'access_tokens.created_at as t_created_at',
-      'access_tokens.revoked_reason as t_revoked_reason'
-    ])
-    .where('access_tokens.hash', '=', accessHash(ctx, raw))
-    .executeTakeFirst();
+  const row = await validateQuery.first(ctx.db, { hash: accessHash(ctx, raw) });
   if (row === undefined) {
     throw new InvalidToken('unknown');
   }

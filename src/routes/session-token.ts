@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
-import { sessionTokenOf } from '../domain/sessions.js';
+import { issueSessionToken } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { tokenForSession } from '../domain/grants.js';
 import { Forbidden, InvalidClient, NotFound } from '../errors.js';
@@ -61,7 +61,7 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     if (key !== null) {
       document = tokenDocument(await tokenForSession(ctx, site, key, session), 'json');
     } else {
-      document = { session_token: sessionTokenOf(ctx, session) };
+      document = { session_token: await issueSessionToken(ctx, ctx.db, session) };
     }
     if (callback !== null) {
       return sendJSONP(reply, callback, document);

@@ -1,0 +1,60 @@
+import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+type Executor = Kysely<Database>;
+
+/** A parameter slot in a query compiled once: `$('name')` in the builder, a value per execution. */
+class Slot {
+  constructor(readonly name: string) {}
+}
+
+interface Compiled {
+  sql: string;
+  /** Per parameter position: a slot name to fill in, or a value fixed in the query. */
+  params: Array<{ slot: string } | { value: unknown }>;
+}
+
+/**
+ * A query built and compiled once per dialect instead of on every request. Kysely builds an
+ * immutable tree and compiles it to SQL each time, which on the token paths cost more than
+ * SQLite's work; here the tree is built once, with slots where the values go, and each call only
+ * fills in values. The SQL is the dialect's own, so SQLite and PostgreSQL share the code.
+ */
+export class Prepared<Params extends Record<string, unknown>, Row> {
+  readonly #build: (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row>;
+  readonly #compiled = new Map<unknown, Compiled>();
+
+  constructor(build: (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row>) {
+    this.#build = build;
+  }
+
+  #compile(db: Executor): Compiled {
+    const adapter = db.getExecutor().adapter;
+    let compiled = this.#compiled.get(adapter.constructor);
+    if (compiled === undefined) {
+      const query = this.#build(db, (name) => new Slot(name) as never).compile();
+      compiled = {
+        sql: query.sql,
+        params: query.parameters.map((p) => (p instanceof Slot ? { slot: p.name } : { value: p }))
+      };
+      this.#compiled.set(adapter.constructor, compiled);
+    }
+    return compiled;
+  }
+
+  /** Runs on `db`, which may be a transaction. */
+  async execute(db: Executor, params: Params): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
+    const compiled = this.#compile(db);
+    const values = compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value));
+    return await db.executeQuery(CompiledQuery.raw(compiled.sql, values) as CompiledQuery<Row>);
+  }
+
+  async first(db: Executor, params: Params): Promise<Row | undefined> {
+    return (await this.execute(db, params)).rows[0];
+  }
+
+  /** Rows written (INSERT/UPDATE/DELETE). */
+  async run(db: Executor, params: Params): Promise<number> {
+    return Number((await this.execute(db, params)).numAffectedRows ?? 0n);
+  }
+}
