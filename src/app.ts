@@ -46,7 +46,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('config', config);
 
   await app.register(formbody, { bodyLimit: config.bodyLimit });
-  await app.register(cookie);
   // Real clients POST an empty body with `Content-Type: application/json` and everything in the
   // query (DR-DOCS §2.1); an empty JSON body is an empty parameter set, not an error.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
@@ -58,16 +57,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     jsonParser(request, body as string, done);
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  // Callback-style hooks: no promise per request on every route.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
-    return payload;
+    done(null, payload);
   });
 
   installErrorHandling(app);
   // Docs and metrics hook into every route, so they come before the routes.
   await installDocs(app, config);
   const metrics = installMetrics(app, ctx);
-  sessionTokenRoutes(app, ctx, config.publicStoreURL);
   const limiter = await createLimiter(config.redisURL);
   app.addHook('onClose', async () => await limiter.close());
   healthRoutes(app, ctx, limiter);
@@ -75,6 +74,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   oauthExtrasRoutes(app, ctx, config);
   shopperApiRoutes(app, ctx, config);
-  storePageRoutes(app, ctx, config);
+  // Only the browser-facing routes read cookies, so only they pay for parsing them.
+  await app.register(async (store) => {
+    await store.register(cookie);
+    sessionTokenRoutes(store, ctx, config.publicStoreURL);
+    storePageRoutes(store, ctx, config);
+  });
   return app;
 }

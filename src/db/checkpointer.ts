@@ -39,6 +39,8 @@ export class Checkpointer {
   }
 
   async stop(): Promise<void> {
+    // Unreferenced while it runs (it must not keep a process alive), referenced while it stops.
+    this.#worker.ref();
     this.#worker.postMessage('stop');
     await this.#exited;
   }

@@ -59,10 +59,11 @@ export function installMetrics(app: FastifyInstance, ctx: Ctx): Metrics {
   });
 
   const errorCodes = new WeakMap<FastifyRequest, string>();
-  app.addHook('onError', async (request, _reply, err) => {
+  app.addHook('onError', (request, _reply, err, done) => {
     errorCodes.set(request, codeOf(err));
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const route = request.routeOptions.url ?? 'unmatched';
     latency.observe({ method: request.method, route, status: String(status) }, reply.elapsedTime / 1000);
@@ -70,6 +71,7 @@ export function installMetrics(app: FastifyInstance, ctx: Ctx): Metrics {
       const code = errorCodes.get(request) ?? (status === 404 ? 'resource-not-found' : `http_${status}`);
       failures.inc({ code, status: String(status) });
     }
+    done();
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
