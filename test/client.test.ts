@@ -82,6 +82,13 @@ test('every grant of the token endpoint, with Basic and with client_id', async (
   assert.notEqual(anonymousInfo.sessionId, sessionId);
   await r.confidential.api(joined.access_token).addToCart('1002', 2);
 
+  const viaShopperToken = await r.publicClient.shopperToken(browser.sessionToken);
+  assert.equal(viaShopperToken.expires_in, 86400);
+  assert.equal((await r.publicClient.tokenInfo(viaShopperToken.access_token)).sessionId, sessionId);
+  const fresh = await r.publicClient.shopperToken();
+  assert.notEqual((await r.publicClient.tokenInfo(fresh.access_token)).sessionId, sessionId);
+  await rejectsWith(r.confidential.shopperToken(), { status: 401, code: 'invalid_client' });
+
   // Login on that session: full token, same session, the cart carried.
   const login = await r.confidential.passwordToken({ username: 'jane', password: 'Correct-Horse-9', sessionToken: browser.sessionToken });
   const loginInfo = await r.confidential.tokenInfo(login.access_token);

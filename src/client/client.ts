@@ -112,6 +112,16 @@ export class SessionlinkClient {
     return await this.tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken });
   }
 
+  /**
+   * POST /v1/shoppers/token (CONTRACT §3.3): a public key alone, joined to `sessionToken`'s session
+   * or on a new one; the session gets an active cart. Any other key: 401 `invalid_client`.
+   */
+  async shopperToken(sessionToken?: string): Promise<TokenResponse> {
+    return await this.transport.json<TokenResponse>('/v1/shoppers/token', {
+      method: 'POST', headers: { accept: 'application/json' }, form: { apiKey: this.clientId, sessionToken }
+    });
+  }
+
   /** GET /oauth20/access-tokens. */
   async tokenInfo(accessToken: string): Promise<TokenInfo> {
     return await this.transport.json<TokenInfo>('/oauth20/access-tokens', { headers: { authorization: `Bearer ${accessToken}` } });
