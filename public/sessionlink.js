@@ -40,6 +40,9 @@
 
   /** The answer of the site action: the session token, or the limited token document. */
   function resultOf(data, apiKey) {
+    if (data && typeof data.error === 'string') {
+      throw new Error('Sessionlink: ' + (typeof data.error_description === 'string' ? data.error_description : data.error));
+    }
     if (apiKey) {
       if (data && data.token && typeof data.token.access_token === 'string') return data.token;
     } else if (data && typeof data.session_token === 'string') {
@@ -65,25 +68,30 @@
         settled = true;
         if (timer !== null) clearTimeout(timer);
         script.onerror = null;
+        script.onload = null;
         if (script.parentNode) script.parentNode.removeChild(script);
-        // A late answer after a timeout must not throw "is not a function" in the page.
-        global[name] = function () { delete global[name]; };
+        delete global[name];
       }
 
       global[name] = function (data) {
         if (settled) return;
         cleanup();
-        delete global[name];
         resolve(data);
       };
-      script.onerror = function () {
+      function failed() {
         if (settled) return;
         cleanup();
         reject(new Error('Sessionlink: the site action could not be loaded (network error, unknown site, bad apiKey, or this page is not in the site\'s allowedOrigins)'));
-      };
+      }
+      script.onerror = failed;
+      // An error status may reach the page as an empty script (Chromium's opaque-response blocking):
+      // it loads without calling back. A good answer calls back while it runs, before load fires.
+      script.onload = failed;
       timer = setTimeout(function () {
         if (settled) return;
         cleanup();
+        // A late answer must not throw "is not a function" in the page.
+        global[name] = function () { delete global[name]; };
         reject(new Error('Sessionlink: the site action did not answer within ' + timeoutMs + ' ms'));
       }, timeoutMs);
       script.async = true;
