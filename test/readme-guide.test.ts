@@ -50,7 +50,11 @@ test('the "Moving a shopper to hosted checkout" guide, pasted into bash, ends on
   assert.match(out, /^session token: [0-9A-F]{32}$/m);
   assert.match(out, /^limited token: [0-9a-f]{16}…$/m);
   assert.match(out, /^"totalItemsInCart":2$/m);
-  assert.match(out, /"authenticated":"true"/, 'token info after jane logged in');
+  const infos = out.split('\n').filter((line) => line.startsWith('{"sessionId"')).map((line) => JSON.parse(line) as { sessionId: string; authenticated: string; cartId: string });
+  assert.equal(infos.length, 2, 'token info of step 5 and step 8');
+  assert.equal(infos[0]?.authenticated, 'true', 'step 5: jane is logged in');
+  assert.equal(infos[1]?.sessionId, infos[0]?.sessionId, 'step 8: the browser\'s cookie names the checkout session');
+  assert.equal(infos[1]?.cartId, infos[0]?.cartId);
   const handoff = new RegExp(`^handoff: ${base}/store/acme/en_US/DisplayThreePgCheckoutShoppingCartPage\\?handoff=[0-9a-f]{64}$`, 'm');
   assert.match(out, handoff);
   assert.match(out, /^in the cart: 2 × Widget$/m);
