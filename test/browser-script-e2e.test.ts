@@ -134,6 +134,16 @@ describe('sessionlink.js in Chromium, from a storefront page on another origin w
     });
     assert.equal(add.status, 200);
 
+    assert.match(await page.evaluate(() => {
+      try {
+        (window as unknown as { Sessionlink: SL }).Sessionlink.checkout({ api: location.origin });
+        return 'submitted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }), /^Sessionlink: "token" \(an access token\) is required$/);
+    assert.equal(new URL(page.url()).origin, shopBase, 'no navigation without a token');
+
     // A browser that lost (or never kept) its store cookie is attached by the handoff alone.
     await context.clearCookies();
     await page.evaluate(({ api, token }) => (window as unknown as { Sessionlink: SL }).Sessionlink.checkout({ api, token }), { api: base, token: limited.access_token });
@@ -142,6 +152,7 @@ describe('sessionlink.js in Chromium, from a storefront page on another origin w
     const table = await page.locator('table').innerText();
     assert.match(table, /Widget/);
     assert.equal(await page.getByLabel('Quantity of Widget').inputValue(), '2');
+    assert.equal(await page.locator('[role=status]').count(), 0, 'no notice of a spent or unknown handoff code');
 
     // The hosted page's cookie now names that session: the site action, with that cookie, says so.
     const cookies = await context.cookies(`${base}/store/acme/`);
