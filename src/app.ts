@@ -15,6 +15,7 @@ import { installMetrics } from './http/metrics.js';
 import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
 import { storePageRoutes } from './routes/store-pages.js';
+import { browserScriptRoutes } from './routes/browser-script.js';
 
 export interface AppOptions {
   config: Config;
@@ -76,5 +77,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   oauthExtrasRoutes(app, ctx, config);
   shopperApiRoutes(app, ctx, config);
   storePageRoutes(app, ctx, config);
+  browserScriptRoutes(app);
   return app;
 }
