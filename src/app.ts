@@ -15,6 +15,7 @@ import { installMetrics } from './http/metrics.js';
 import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
 import { storePageRoutes } from './routes/store-pages.js';
+import { browserScriptRoutes } from './routes/browser-script.js';
 
 export interface AppOptions {
   config: Config;
@@ -80,5 +81,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sessionTokenRoutes(store, ctx, config.publicStoreURL);
     storePageRoutes(store, ctx, config);
   });
+  browserScriptRoutes(app);
   return app;
 }

@@ -101,6 +101,7 @@ test('unknown site 404; a confidential, unknown or foreign key 401 invalid_clien
     const res = await app.inject({ method: 'GET', url: `/store/acme/SessionToken?apiKey=${key}&format=json` });
     assert.equal(res.statusCode, 401, key);
     assert.equal(res.json().error, 'invalid_client');
+    assert.equal(res.headers['www-authenticate'], undefined, 'no Basic challenge: a browser would prompt for a login');
   }
   const jsonp = await app.inject({ method: 'GET', url: '/store/acme/SessionToken?apiKey=acme-app&callback=cb' });
   assert.equal(jsonp.statusCode, 401);

@@ -3,8 +3,9 @@
  *
  * 1. The page asks the store for the shopper's session token with jQuery JSONP (the docs' exact call).
  * 2. It posts that token to this server (`/api/session`), which exchanges it for an access token with
- *    the confidential key. The access token stays here, keyed by this storefront's own cookie.
- * 3. Products and cart go page → this server → Shopper API.
+ *    the confidential key, through the typed client (`src/client/`). The token pair stays here, keyed
+ *    by this storefront's own cookie, and refreshes itself.
+ * 3. Products and cart go page → this server → Shopper API (the client's ShopperSession).
  * 4. "Checkout" goes to `/checkout`, which asks the API for web-checkout and redirects the browser to
  *    the hosted cart page with the handoff code.
  */
@@ -12,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { SessionlinkClient, SessionlinkError, type ShopperSession } from '../../src/client/index.js';
 
 export interface StorefrontOptions {
   port: number;
@@ -178,13 +180,12 @@ function page(options: StorefrontOptions): string {
 }
 
 export async function startStorefront(options: StorefrontOptions): Promise<FastifyInstance> {
-  const api = options.apiURL.replace(/\/$/, '');
   const require = createRequire(import.meta.url);
   const jquery = readFileSync(require.resolve('jquery/dist/jquery.min.js'));
   const html = page(options);
-  const basic = 'Basic ' + Buffer.from(`${options.appKey}:${options.appSecret}`).toString('base64');
-  /** storefront cookie → access token; the token never leaves this server. */
-  const tokens = new Map<string, string>();
+  const client = new SessionlinkClient({ baseURL: options.apiURL, clientId: options.appKey, clientSecret: options.appSecret });
+  /** storefront cookie → the shopper's session (its tokens refresh themselves and never leave this server). */
+  const sessions = new Map<string, ShopperSession>();
   const MAX_SESSIONS = 10_000;
 
   const app = Fastify({ logger: false });
@@ -194,26 +195,25 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     return sid !== null && /^[0-9a-f]{48}$/.test(sid) ? sid : null;
   }
 
-  function tokenOf(request: FastifyRequest, reply: FastifyReply): string | null {
+  function shopperOf(request: FastifyRequest, reply: FastifyReply): ShopperSession | null {
     const sid = sessionOf(request);
-    const token = sid === null ? undefined : tokens.get(sid);
-    if (token === undefined) {
+    const session = sid === null ? undefined : sessions.get(sid);
+    if (session === undefined) {
       void reply.code(401).send({ error: 'no session; reload the page' });
       return null;
     }
-    return token;
+    return session;
   }
 
-  async function callAPI(token: string, path: string, init: RequestInit = {}): Promise<Response> {
-    return await fetch(api + path, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(init.headers as Record<string, string> | undefined) }
-    });
-  }
-
-  async function relay(reply: FastifyReply, res: Response): Promise<FastifyReply> {
-    const body = await res.text();
-    return reply.code(res.ok ? 200 : res.status === 401 ? 401 : 502).type('application/json').send(res.ok ? body : JSON.stringify({ error: `API answered ${res.status}` }));
+  /** Runs an API call for the page: its document, or a short error (never the API's tokens or bodies). */
+  async function relay(reply: FastifyReply, call: () => Promise<Record<string, unknown>>): Promise<FastifyReply> {
+    try {
+      return await reply.send(await call());
+    } catch (err) {
+      if (!(err instanceof SessionlinkError)) throw err;
+      const dead = err.status === 401 || err.isInvalidGrant;
+      return await reply.code(dead ? 401 : 502).send({ error: `API answered ${err.status}` });
+    }
   }
 
   app.addHook('onSend', async (_request, reply, payload) => {
@@ -230,63 +230,65 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     if (typeof sessionToken !== 'string' || !/^[0-9A-Fa-f]{16,128}$/.test(sessionToken)) {
       return reply.code(400).send({ error: 'session_token required' });
     }
-    const res = await fetch(`${api}/oauth20/token`, {
-      method: 'POST',
-      headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'password', dr_session_token: sessionToken }).toString()
-    });
-    if (!res.ok) {
-      return reply.code(502).send({ error: `token exchange answered ${res.status}` });
+    let session: ShopperSession;
+    try {
+      session = await client.startSession({ type: 'session_token', sessionToken });
+    } catch (err) {
+      if (!(err instanceof SessionlinkError)) throw err;
+      return reply.code(502).send({ error: `token exchange answered ${err.status}` });
     }
-    const { access_token: accessToken } = await res.json() as { access_token?: string };
-    if (typeof accessToken !== 'string') return reply.code(502).send({ error: 'no access token' });
     let sid = sessionOf(request);
     if (sid === null) {
       sid = randomBytes(24).toString('hex');
       reply.header('set-cookie', `${COOKIE}=${sid}; Path=/; HttpOnly; SameSite=Lax`);
     }
-    if (!tokens.has(sid) && tokens.size >= MAX_SESSIONS) {
-      const oldest = tokens.keys().next().value;
-      if (oldest !== undefined) tokens.delete(oldest);
+    if (!sessions.has(sid) && sessions.size >= MAX_SESSIONS) {
+      const oldest = sessions.keys().next().value;
+      if (oldest !== undefined) sessions.delete(oldest);
     }
-    tokens.set(sid, accessToken);
+    sessions.set(sid, session);
     return reply.send({ ok: true });
   });
 
   app.get('/api/products', async (request, reply) => {
-    const token = tokenOf(request, reply);
-    if (token === null) return reply;
-    return await relay(reply, await callAPI(token, '/v1/shoppers/me/products'));
+    const session = shopperOf(request, reply);
+    if (session === null) return reply;
+    return await relay(reply, async () => ({ products: await session.products() }));
   });
 
   app.get('/api/cart', async (request, reply) => {
-    const token = tokenOf(request, reply);
-    if (token === null) return reply;
-    return await relay(reply, await callAPI(token, '/v1/shoppers/me/carts/active'));
+    const session = shopperOf(request, reply);
+    if (session === null) return reply;
+    return await relay(reply, async () => ({ cart: await session.cart() }));
   });
 
   app.post('/api/cart', async (request, reply) => {
-    const token = tokenOf(request, reply);
-    if (token === null) return reply;
+    const session = shopperOf(request, reply);
+    if (session === null) return reply;
     const body = request.body as { productId?: unknown; quantity?: unknown } | null;
     const productId = body?.productId;
     const quantity = body?.quantity ?? 1;
     if (typeof productId !== 'string' || productId.length > 64 || !Number.isInteger(quantity) || (quantity as number) < 1 || (quantity as number) > 99) {
       return reply.code(400).send({ error: 'productId and a quantity of 1-99 required' });
     }
-    const query = new URLSearchParams({ productId, quantity: String(quantity) }).toString();
-    return await relay(reply, await callAPI(token, `/v1/shoppers/me/carts/active?${query}`, { method: 'POST' }));
+    return await relay(reply, async () => ({ cart: await session.addToCart(productId, quantity as number) }));
   });
 
   app.get('/checkout', async (request, reply) => {
     const sid = sessionOf(request);
-    const token = sid === null ? undefined : tokens.get(sid);
-    if (token === undefined) return reply.redirect('/');
-    const res = await callAPI(token, '/v1/shoppers/me/carts/active/web-checkout', { redirect: 'manual' });
-    const location = res.headers.get('location');
-    if (res.status !== 302 || location === null || !/^https?:\/\//i.test(location)) {
+    const session = sid === null ? undefined : sessions.get(sid);
+    if (session === undefined) return reply.redirect('/');
+    let location: string | null = null;
+    let status = 0;
+    try {
+      location = await session.webCheckout();
+    } catch (err) {
+      if (!(err instanceof SessionlinkError)) throw err;
+      status = err.status;
+    }
+    if (location === null || !/^https?:\/\//i.test(location)) {
       return reply.code(502).type('text/html; charset=utf-8')
-        .send(`<!doctype html><title>Checkout unavailable</title><p>The store could not start checkout (${escapeHTML(String(res.status))}). <a href="/">Back to the shop</a></p>`);
+        .send(`<!doctype html><title>Checkout unavailable</title><p>The store could not start checkout (${escapeHTML(String(status))}). <a href="/">Back to the shop</a></p>`);
     }
     return reply.redirect(location, 302);
   });

@@ -3,7 +3,7 @@ import type { Ctx } from '../domain/context.js';
 import { issueSessionToken } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { tokenForSession } from '../domain/grants.js';
-import { Forbidden, InvalidClient, NotFound } from '../errors.js';
+import { Forbidden, NotFound, ServiceError } from '../errors.js';
 import { browserSession } from '../http/browser-session.js';
 import { param, readParams } from '../http/params.js';
 import { jsonpCallback, sendDocument, sendJSONP, tokenDocument } from '../http/render.js';
@@ -54,7 +54,9 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     const keyName = param(params, 'client_id');
     const key = keyName === undefined ? null : await getApiKey(ctx, keyName);
     if (keyName !== undefined && (key === null || key.site_id !== site.id || key.type !== 'public')) {
-      throw new InvalidClient('The apiKey must be a public key of this site');
+      // No `WWW-Authenticate: Basic` here: the key is a parameter, not Basic credentials, and that
+      // challenge makes browsers hang a credentialed fetch on a login prompt.
+      throw new ServiceError(401, 'invalid_client', 'The apiKey must be a public key of this site');
     }
     const session = await browserSession(ctx, request, reply, site);
     let document: Record<string, unknown>;

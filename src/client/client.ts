@@ -1,0 +1,155 @@
+import { ShopperApi } from './shopper-api.js';
+import { ShopperSession, type ShopperSessionOptions, type TokenKind, type TokenSet } from './session.js';
+import { Transport, type FetchLike } from './transport.js';
+import type { RevokeHint, TokenInfo, TokenResponse } from './types.js';
+
+export interface SessionlinkClientOptions {
+  /** Origin of the token endpoint and the Shopper API, e.g. `https://api.example.com`. */
+  baseURL: string;
+  /** The API key. */
+  clientId: string;
+  /** The secret of a confidential key (server side only); leave out for a public key. */
+  clientSecret?: string;
+  /** A fetch to use instead of the global one. */
+  fetch?: FetchLike;
+}
+
+/** Where a session comes from: the grants of CONTRACT §3.2. */
+export type Grant =
+  | { type: 'anonymous' }
+  | { type: 'session_token'; sessionToken: string }
+  | { type: 'password'; username: string; password: string; sessionToken?: string; limitedToken?: string }
+  | { type: 'external'; externalReferenceId: string; sessionToken?: string; limitedToken?: string }
+  | { type: 'guest' };
+
+/** A full token for a registered or external shopper; a limited one otherwise. */
+function kindOf(grant: Grant): TokenKind {
+  return grant.type === 'password' || grant.type === 'external' ? 'full' : 'limited';
+}
+
+/** Form-urlencoded before Basic encoding (RFC 6749 §2.3.1); btoa exists in browsers and Node. */
+function basic(id: string, secret: string): string {
+  const enc = (s: string): string => encodeURIComponent(s).replace(/%20/g, '+');
+  return 'Basic ' + btoa(`${enc(id)}:${enc(secret)}`);
+}
+
+/**
+ * A typed client of Sessionlink's token endpoint, token info and Shopper API. Token calls ask for
+ * the plain RFC 6749 body. Every failure is thrown as a SessionlinkError.
+ */
+export class SessionlinkClient {
+  readonly transport: Transport;
+  private readonly clientId: string;
+  private readonly clientSecret: string | undefined;
+
+  constructor(options: SessionlinkClientOptions) {
+    this.transport = new Transport(options.baseURL, options.fetch);
+    this.clientId = options.clientId;
+    this.clientSecret = options.clientSecret;
+  }
+
+  /** Client authentication: Basic for a confidential key, `client_id` for a public one. */
+  private authenticated(form: Record<string, string | undefined>): { headers: Record<string, string>; form: Record<string, string | undefined> } {
+    if (this.clientSecret !== undefined) {
+      return { headers: { authorization: basic(this.clientId, this.clientSecret), accept: 'application/json' }, form };
+    }
+    return { headers: { accept: 'application/json' }, form: { ...form, client_id: this.clientId } };
+  }
+
+  private async tokenCall(form: Record<string, string | undefined>): Promise<TokenResponse> {
+    return await this.transport.json<TokenResponse>('/oauth20/token', { method: 'POST', ...this.authenticated(form) });
+  }
+
+  /** Any grant of CONTRACT §3.2 that starts or joins a session. */
+  async token(grant: Grant): Promise<TokenResponse> {
+    switch (grant.type) {
+      case 'anonymous':
+        return await this.tokenCall({ grant_type: 'password' });
+      case 'session_token':
+        return await this.tokenCall({ grant_type: 'password', dr_session_token: grant.sessionToken });
+      case 'password':
+        return await this.tokenCall({
+          grant_type: 'password', username: grant.username, password: grant.password,
+          dr_session_token: grant.sessionToken, dr_limited_token: grant.limitedToken
+        });
+      case 'external':
+        return await this.tokenCall({
+          grant_type: 'client_credentials', dr_external_reference_id: grant.externalReferenceId,
+          dr_session_token: grant.sessionToken, dr_limited_token: grant.limitedToken
+        });
+      case 'guest':
+        return await this.tokenCall({ grant_type: 'client_credentials' });
+    }
+  }
+
+  /** A limited token on a new anonymous session. */
+  async anonymousToken(): Promise<TokenResponse> {
+    return await this.token({ type: 'anonymous' });
+  }
+
+  /** A limited token joined to the browser's session named by its session token. */
+  async exchangeSessionToken(sessionToken: string): Promise<TokenResponse> {
+    return await this.token({ type: 'session_token', sessionToken });
+  }
+
+  /** Logs a registered shopper in (confidential key); a session or limited token carries its cart over. */
+  async passwordToken(login: { username: string; password: string; sessionToken?: string; limitedToken?: string }): Promise<TokenResponse> {
+    return await this.token({ type: 'password', ...login });
+  }
+
+  /** A full token for the partner's shopper `externalReferenceId` (confidential key). */
+  async externalShopperToken(shopper: { externalReferenceId: string; sessionToken?: string; limitedToken?: string }): Promise<TokenResponse> {
+    return await this.token({ type: 'external', ...shopper });
+  }
+
+  /** A limited token on a new session for guest checkout (confidential key). */
+  async guestToken(): Promise<TokenResponse> {
+    return await this.token({ type: 'guest' });
+  }
+
+  /** Trades a refresh token (spent by this call) for a new pair on the same session. */
+  async refreshToken(refreshToken: string): Promise<TokenResponse> {
+    return await this.tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  }
+
+  /**
+   * POST /v1/shoppers/token (CONTRACT §3.3): a public key alone, joined to `sessionToken`'s session
+   * or on a new one; the session gets an active cart. Any other key: 401 `invalid_client`.
+   */
+  async shopperToken(sessionToken?: string): Promise<TokenResponse> {
+    return await this.transport.json<TokenResponse>('/v1/shoppers/token', {
+      method: 'POST', headers: { accept: 'application/json' }, form: { apiKey: this.clientId, sessionToken }
+    });
+  }
+
+  /** GET /oauth20/access-tokens. */
+  async tokenInfo(accessToken: string): Promise<TokenInfo> {
+    return await this.transport.json<TokenInfo>('/oauth20/access-tokens', { headers: { authorization: `Bearer ${accessToken}` } });
+  }
+
+  /** DELETE /oauth20/access-tokens: revokes the access token and its refresh token; the session lives on. */
+  async revokeAccessToken(accessToken: string): Promise<TokenInfo> {
+    return await this.transport.json<TokenInfo>('/oauth20/access-tokens', { method: 'DELETE', headers: { authorization: `Bearer ${accessToken}` } });
+  }
+
+  /** RFC 7009 revocation of an access or refresh token issued to this client. */
+  async revoke(token: string, hint?: RevokeHint): Promise<void> {
+    await this.transport.send('/oauth20/revoke', { method: 'POST', ...this.authenticated({ token, token_type_hint: hint }) });
+  }
+
+  /** The Shopper API with one fixed access token, no refresh. */
+  api(accessToken: string): ShopperApi {
+    return new ShopperApi(this.transport, async (call) => await call(accessToken));
+  }
+
+  /** Runs a grant and holds its tokens in a self-refreshing session. */
+  async startSession(grant: Grant, options: ShopperSessionOptions = {}): Promise<ShopperSession> {
+    const tokens = await this.token(grant);
+    return this.session(tokens, { ...options, kind: kindOf(grant) });
+  }
+
+  /** A self-refreshing session over tokens obtained before (a fresh response or a stored TokenSet). */
+  session(tokens: TokenResponse | TokenSet, options: ShopperSessionOptions & { kind?: TokenKind } = {}): ShopperSession {
+    return new ShopperSession(this, tokens, options);
+  }
+}
