@@ -1,15 +1,19 @@
 // npm run bench: throughput and p99 latency of Sessionlink against a bare Fastify route (the limit)
 // and oidc-provider (the peer). Each server runs as its own child process on 127.0.0.1.
 // Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10), BENCH_RUNS (default 3),
-// BENCH_WARMUP_SECONDS (default 2), DATABASE_URL (adds the PostgreSQL cases).
+// BENCH_WARMUP_SECONDS (default 2), DATABASE_URL (adds the PostgreSQL cases), BENCH_SCALE (default
+// 1000000: validation and issuance again with that many live sessions in the database against
+// 1,000, with the server's peak resident memory; 0 skips it).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
+import { fillSessions } from './fill.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -17,6 +21,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
 const RUNS = Number(process.env.BENCH_RUNS || 3);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 
 interface Request { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }
 interface CaseResult { case: string; rps: number; p99: number; runs: { rps: number; p99: number; non2xx: number; errors: number }[] }
@@ -103,6 +108,42 @@ async function postForm(base: string, path: string, body: string): Promise<any> 
   return await r.json();
 }
 
+/** Peak resident memory of a process so far, MiB (Linux). */
+function peakRssMiB(pid: number | undefined): number {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'));
+    return Math.round(Number(line?.split(/\s+/)[1]) / 1024);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Validation and issuance on SQLite with `sessions` live sessions already in the database. */
+async function scaleCases(sessions: number): Promise<{ results: CaseResult[]; peakRss: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-scale-'));
+  const secret = randomBytes(32).toString('hex');
+  try {
+    const t0 = Date.now();
+    await fillSessions(dataDir, secret, sessions);
+    process.stderr.write(`  (filled ${sessions} sessions in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+    const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/healthz');
+    try {
+      const base = child.base;
+      const anon = await postForm(base, '/oauth20/token', 'grant_type=client_credentials');
+      const label = sessions >= 1_000_000 ? `${sessions / 1_000_000}M` : sessions >= 1000 ? `${sessions / 1000}k` : String(sessions);
+      const results = [
+        await measure(`sessionlink-sqlite ${label} sessions: validate GET /v1/shoppers/me`, base, { method: 'GET', path: '/v1/shoppers/me', headers: { authorization: `Bearer ${anon.access_token}`, accept: 'application/json' } }),
+        await measure(`sessionlink-sqlite ${label} sessions: issue client_credentials`, base, { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' })
+      ];
+      return { results, peakRss: peakRssMiB(child.proc.pid) };
+    } finally {
+      await stop(child);
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 async function sessionlinkCases(label: string, env: Record<string, string>): Promise<CaseResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-bench-'));
   const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/store/acme/SessionToken?format=json');
@@ -141,6 +182,16 @@ async function main(): Promise<void> {
   const pg = process.env.DATABASE_URL ? await sessionlinkCases('postgres', { DATABASE_URL: process.env.DATABASE_URL }) : [];
   results.push(...pg);
   if (!process.env.DATABASE_URL) process.stderr.write('  (DATABASE_URL unset: PostgreSQL cases skipped)\n');
+  const scale: Record<string, number> = {};
+  if (SCALE > 0) {
+    const small = await scaleCases(1000);
+    const large = await scaleCases(SCALE);
+    results.push(...small.results, ...large.results);
+    scale['peak RSS MiB, 1k sessions'] = small.peakRss;
+    scale[`peak RSS MiB, ${SCALE} sessions`] = large.peakRss;
+    scale[`validation ${SCALE} / 1k sessions`] = large.results[0]!.rps / small.results[0]!.rps;
+    scale[`issuance ${SCALE} / 1k sessions`] = large.results[1]!.rps / small.results[1]!.rps;
+  }
 
   const limit = results[0] as CaseResult;
   const peerRes = results[1] as CaseResult;
@@ -157,11 +208,12 @@ async function main(): Promise<void> {
   for (const r of results) lines.push(`| ${r.case.padEnd(w)} | ${r.rps.toFixed(0).padStart(14)} | ${String(r.p99).padStart(6)} |`);
   lines.push('');
   for (const [k, v] of Object.entries(ratios)) lines.push(`${k}: ${v.toFixed(2)}x`);
+  for (const [k, v] of Object.entries(scale)) lines.push(`${k}: ${k.startsWith('peak') ? v : v.toFixed(2) + 'x'}`);
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify({
     date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model,
-    seconds: SECONDS, connections: CONNECTIONS, runs: RUNS, warmupSeconds: WARMUP, results, ratios
+    seconds: SECONDS, connections: CONNECTIONS, runs: RUNS, warmupSeconds: WARMUP, results, ratios, scale
   }, null, 2) + '\n');
 }
 
