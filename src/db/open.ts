@@ -48,6 +48,9 @@ export function openSqliteFile(dataDir: string): SQLite.Database {
   // 64 MiB of page cache (the default is 2 MiB): with a million live sessions the indexes that
   // every request walks stay in memory.
   sqlite.pragma('cache_size = -65536');
+  // Statement journals (each savepoint of a group commit needs one) in memory, not in temp files
+  // opened and unlinked per transaction.
+  sqlite.pragma('temp_store = MEMORY');
   return sqlite;
 }
 

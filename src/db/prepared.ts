@@ -1,5 +1,6 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { fastPathOf } from './sqlite-driver.js';
 
 type Executor = Kysely<Database>;
 
@@ -46,6 +47,11 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
   async execute(db: Executor, params: Params): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
     const compiled = this.#compile(db);
     const values = compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value));
+    const fast = fastPathOf(db)?.tryRun(compiled.sql, values, db.isTransaction);
+    if (fast !== undefined && fast !== null) {
+      if (fast.committed !== undefined) await fast.committed;
+      return fast as { rows: Row[]; numAffectedRows?: bigint };
+    }
     return await db.executeQuery(CompiledQuery.raw(compiled.sql, values) as CompiledQuery<Row>);
   }
 

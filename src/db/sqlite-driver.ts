@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import {
-  CompiledQuery, SqliteDialect, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings
+  CompiledQuery, SqliteDialect, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult, type TransactionSettings
 } from 'kysely';
 
 /**
@@ -14,6 +14,7 @@ import {
  */
 export class GroupCommitSqliteDialect extends SqliteDialect {
   readonly #sqlite: SQLite.Database;
+  #driver: GroupCommitDriver | null = null;
 
   constructor(sqlite: SQLite.Database) {
     super({ database: sqlite });
@@ -21,8 +22,39 @@ export class GroupCommitSqliteDialect extends SqliteDialect {
   }
 
   override createDriver(): Driver {
-    return new GroupCommitDriver(this.#sqlite);
+    this.#driver = new GroupCommitDriver(this.#sqlite);
+    return this.#driver;
   }
+
+  override createAdapter(): DialectAdapter {
+    const adapter = super.createAdapter();
+    // A Kysely instance and its transactions share this adapter: the way back to the driver.
+    if (this.#driver !== null) fastPaths.set(adapter, this.#driver);
+    return adapter;
+  }
+}
+
+export interface FastResult {
+  rows: unknown[];
+  numAffectedRows?: bigint;
+  /** For a write outside a transaction: resolves once it is committed. */
+  committed?: Promise<void>;
+}
+
+/** Runs already-compiled statements without Kysely's per-query machinery. */
+export interface FastPath {
+  /**
+   * Runs `sql` now, or answers null when it cannot: outside a transaction while a transaction
+   * holds the connection, the statement must queue behind it like any other.
+   */
+  tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean): FastResult | null;
+}
+
+const fastPaths = new WeakMap<object, FastPath>();
+
+/** The fast path of a Kysely instance (or transaction) on this dialect, else null. */
+export function fastPathOf(db: { getExecutor(): { adapter: object } }): FastPath | null {
+  return fastPaths.get(db.getExecutor().adapter) ?? null;
 }
 
 /** Opens the checkpoint thread for a file database (an in-memory one has no WAL). */
@@ -50,7 +82,7 @@ function deferred(): Deferred {
 /** The most statements kept prepared; Kysely's SQL text is stable per query shape. */
 const STATEMENT_CACHE_SIZE = 500;
 
-class GroupCommitDriver implements Driver {
+class GroupCommitDriver implements Driver, FastPath {
   readonly #sqlite: SQLite.Database;
   readonly #statements = new Map<string, SQLite.Statement>();
   readonly #queue: (() => void)[] = [];
@@ -70,6 +102,22 @@ class GroupCommitDriver implements Driver {
       // eslint-disable-next-line require-yield
       streamQuery: async function * () { throw new Error('streaming is not supported'); }
     };
+  }
+
+  tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean): FastResult | null {
+    // Inside a transaction the caller is the holder of the connection; outside, it may use the
+    // connection only while nobody holds it (then nothing can interleave: this is synchronous).
+    if (!inTransaction && this.#locked) return null;
+    const wroteBefore = this.#wrote;
+    const result = this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
+    if (inTransaction || this.#wrote === wroteBefore || this.#group === null) {
+      return result;
+    }
+    // An autocommit write: it joins the open group, and is acknowledged when that commits.
+    this.#wrote = wroteBefore;
+    const group = this.#group;
+    this.#scheduleFlush();
+    return { ...result, committed: group.promise };
   }
 
   async init(): Promise<void> {
