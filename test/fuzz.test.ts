@@ -50,7 +50,7 @@ test('generated garbage at every route: never a 5xx, always the surface error sh
   let current = await snapshot(db);
   await fc.assert(fc.asyncProperty(
     fc.constantFrom(...PATHS),
-    fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
+    fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'OPTIONS'),
     PARAMS,
     PARAMS,
     fc.constantFrom('form', 'json', 'broken-json', 'text', 'none', 'multipart', 'json-array'),
