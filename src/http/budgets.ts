@@ -81,7 +81,7 @@ function rateHeaders(state: WindowState): Record<string, string> {
 }
 
 function over(state: WindowState): TooManyRequests {
-  return new TooManyRequests(state.resetSeconds, rateHeaders({ ...state, remaining: 0 }));
+  return new TooManyRequests(state.retrySeconds, rateHeaders({ ...state, remaining: 0 }));
 }
 
 export class Budgets {
@@ -135,7 +135,8 @@ export class Budgets {
     if (!whole.ok) throw over(whole.state);
     const live = await this.liveAnonymous(site, now);
     if (live.count >= limits.liveAnonymousSessions) {
-      throw new TooManyRequests(LIVE_REFRESH_MS / 1000, rateHeaders({ limit: limits.liveAnonymousSessions, remaining: 0, resetSeconds: LIVE_REFRESH_MS / 1000 }));
+      const wait = LIVE_REFRESH_MS / 1000;
+      throw new TooManyRequests(wait, rateHeaders({ limit: limits.liveAnonymousSessions, remaining: 0, resetSeconds: wait, retrySeconds: wait }));
     }
     live.count++;
     this.counter.add(siteKey, limits.newSessionsPerSite, windowMs, now);

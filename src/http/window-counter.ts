@@ -27,6 +27,8 @@ export interface WindowState {
   remaining: number;
   /** Seconds until the current fixed window ends. */
   resetSeconds: number;
+  /** Seconds until one more hit would fit again (for Retry-After). */
+  retrySeconds: number;
 }
 
 const MAX_KEYS = 200_000;
@@ -78,11 +80,26 @@ export class WindowCounter {
   }
 
   private state(b: Bucket, limit: number, now: number, used: number): WindowState {
+    const left = (b.win + 1) * b.windowMs - now;
     return {
       limit,
       remaining: Math.max(0, limit - used),
-      resetSeconds: Math.max(1, Math.ceil(((b.win + 1) * b.windowMs - now) / 1000))
+      resetSeconds: Math.max(1, Math.ceil(left / 1000)),
+      // +1 ms: the estimate must drop strictly below the limit.
+      retrySeconds: Math.max(1, Math.ceil((this.waitMs(b, limit, now, left) + 1) / 1000))
     };
+  }
+
+  /** When the sliding estimate drops below `limit`: the previous window's weight fades linearly. */
+  private waitMs(b: Bucket, limit: number, now: number, left: number): number {
+    if (this.estimate(b, now) < limit) return 0;
+    if (b.cur < limit) {
+      // prev × (1 − f) < limit − cur  ⇔  f > 1 − (limit − cur) / prev
+      const f = 1 - (limit - b.cur) / b.prev;
+      return Math.max(0, f * b.windowMs - (now - b.win * b.windowMs));
+    }
+    // Next window: this window's count becomes the fading one.
+    return left + (1 - limit / b.cur) * b.windowMs;
   }
 
   /** Whether one more hit fits under `limit`; counts nothing. */
