@@ -116,4 +116,11 @@ test('without "*" anywhere, a Shopper API preflight from an unlisted origin gets
   noCors(res.headers, 'no site lists the origin');
   const ok = await app.inject({ method: 'OPTIONS', url: '/v1/shoppers/me', headers: { origin: SHOP, 'access-control-request-method': 'GET' } });
   assert.equal(ok.headers['access-control-allow-origin'], SHOP);
+  // A forged token names no site: a listed origin may still read the 401 (to fetch a new token).
+  const forged = { authorization: `Bearer ${'ab'.repeat(32)}` };
+  const listed401 = await app.inject({ method: 'GET', url: '/v1/shoppers/me', headers: { origin: SHOP, ...forged } });
+  assert.equal(listed401.statusCode, 401);
+  assert.equal(listed401.headers['access-control-allow-origin'], SHOP);
+  assert.match(String(listed401.headers['access-control-expose-headers']), /WWW-Authenticate/);
+  noCors((await app.inject({ method: 'GET', url: '/v1/shoppers/me', headers: { origin: EVIL, ...forged } })).headers, 'forged token, unlisted origin');
 });

@@ -67,12 +67,19 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
   app.addHook('onSend', async (request, reply, payload) => {
     const origin = request.headers.origin;
     if (typeof origin !== 'string' || request.method === 'OPTIONS') return payload;
-    const siteId = notedSites.get(request);
-    if (siteId === undefined) return payload;
     const siteAction = SITE_ACTION.test(request.url);
     if (!siteAction && !API.test(request.url)) return payload;
-    const site = await getSite(ctx, siteId);
-    if (site !== null && allow(reply, allowedOriginsOf(site), origin, siteAction)) {
+    const siteId = notedSites.get(request);
+    let origins: string[] | null = null;
+    if (siteId !== undefined) {
+      const site = await getSite(ctx, siteId);
+      origins = site === null ? null : allowedOriginsOf(site);
+    } else if (!siteAction && reply.statusCode >= 400) {
+      // An error before any site was known (a forged or expired token, an unknown key): an app
+      // on any site's listed origin may read it, e.g. to see its 401 and get a new token.
+      origins = await anySiteOrigins();
+    }
+    if (allow(reply, origins, origin, siteAction)) {
       reply.header('access-control-expose-headers', EXPOSED);
     }
     return payload;
