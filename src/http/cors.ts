@@ -119,6 +119,7 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
   }
 
   for (const url of ['/oauth20/*', '/v1/shoppers/*', '/store/:siteId/:action']) {
-    app.options(url, { config: { surface: url.startsWith('/v1/shoppers/me') ? 'shopper' : 'oauth' } }, preflight);
+    // Preflights are CORS plumbing, not API: hidden from the OpenAPI document.
+    app.options(url, { schema: { hide: true }, config: { surface: url.startsWith('/v1/shoppers/me') ? 'shopper' : 'oauth' } }, preflight);
   }
 }
