@@ -159,3 +159,18 @@ test('with REDIS_URL two processes share the key quota, about a second late (rea
   for (let i = 0; i < 3; i++) assert.equal(await me(b.app), 200);
   assert.equal(await me(b.app), 429, 'b counts a\'s six requests too');
 });
+
+test('with REDIS_URL two processes share the guest budget of an address (real Redis)', async (t) => {
+  const redisURL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const secret = 'shared-' + randomBytes(8).toString('hex');
+  const id = 'g' + randomBytes(6).toString('hex');
+  const seed: Seed = { sites: [{ id, name: 'Guests', apiKeys: [{ key: `${id}-public`, type: 'public' }], limits: { newSessionsPerIP: 4 } }] };
+  const a = await buildTestApp(t, { config: { redisURL, secret }, seed });
+  const b = await buildTestApp(t, { config: { redisURL, secret }, seed });
+  const newSession = async (app: App) => (await app.inject({ method: 'GET', url: `/v1/shoppers/token?apiKey=${id}-public`, remoteAddress: '203.0.113.77' })).statusCode;
+  for (let i = 0; i < 3; i++) assert.equal(await newSession(a.app), 200);
+  assert.equal(await newSession(b.app), 200);
+  await new Promise((r) => setTimeout(r, 2500));
+  assert.equal(await newSession(a.app), 429, 'a counts b\'s session too');
+  assert.equal(await newSession(b.app), 429, 'b counts a\'s three');
+});
