@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 // @ts-expect-error autocannon ships no type declarations
 import autocannon from 'autocannon';
 import { fillSessions } from './fill.js';
+import { DEMO_SEED } from '../src/domain/seed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -99,6 +100,16 @@ async function measure(name: string, base: string, req: Request): Promise<CaseRe
   return res;
 }
 
+// The demo site with its budgets (src/http/budgets.ts) raised: the benchmark drives one client
+// IP and one API key far past the production defaults on purpose.
+const BENCH_LIMIT = 1_000_000_000;
+const BENCH_SEED = {
+  sites: DEMO_SEED.sites.map((site) => ({
+    ...site,
+    limits: { newSessionsPerIP: BENCH_LIMIT, newSessionsPerSite: BENCH_LIMIT, liveAnonymousSessions: BENCH_LIMIT, apiRequestsPerKey: BENCH_LIMIT }
+  }))
+};
+
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 const basic = { authorization: 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64') };
 
@@ -126,7 +137,8 @@ async function scaleCases(sessions: number): Promise<{ results: CaseResult[]; pe
     const t0 = Date.now();
     await fillSessions(dataDir, secret, sessions);
     process.stderr.write(`  (filled ${sessions} sessions in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-    const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/healthz');
+    writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
+    const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/healthz');
     try {
       const base = child.base;
       const anon = await postForm(base, '/oauth20/token', 'grant_type=client_credentials');
@@ -146,7 +158,8 @@ async function scaleCases(sessions: number): Promise<{ results: CaseResult[]; pe
 
 async function sessionlinkCases(label: string, env: Record<string, string>): Promise<CaseResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-bench-'));
-  const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/store/acme/SessionToken?format=json');
+  writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
+  const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/store/acme/SessionToken?format=json');
   try {
     const base = child.base;
     const st = await fetch(base + '/store/acme/SessionToken?format=json');

@@ -5,6 +5,8 @@ import type { Config } from './config.js';
 import type { DB } from './db/open.js';
 import type { Ctx } from './domain/context.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installCors } from './http/cors.js';
+import { createBudgets } from './http/budgets.js';
 import { sessionTokenRoutes } from './routes/session-token.js';
 import { tokenRoutes } from './routes/oauth-token.js';
 import { createLimiter } from './http/limiter.js';
@@ -65,6 +67,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  installCors(app, ctx);
+  const budgets = await createBudgets(ctx, config.redisURL);
+  app.decorate('budgets', budgets);
+  app.addHook('onClose', async () => await budgets.counter.close());
   // Docs and metrics hook into every route, so they come before the routes.
   await installDocs(app, config);
   const metrics = installMetrics(app, ctx);

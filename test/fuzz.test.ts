@@ -1,7 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
+import { sql } from 'kysely';
+import type { DB } from '../src/db/open.js';
 import { BASIC, buildTestApp } from './helpers.js';
+
+/** Row counts and a digest of every row of every table: equal snapshots = nothing changed. */
+async function snapshot(db: DB): Promise<string> {
+  const tables = (await db.introspection.getTables()).map((t) => t.name).filter((n) => !n.startsWith('kysely_')).sort();
+  const parts: string[] = [];
+  for (const table of tables) {
+    const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db)).rows;
+    const lines = rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort();
+    parts.push(`${table}:${rows.length}:${createHash('sha256').update(lines.join('\n')).digest('hex')}`);
+  }
+  return parts.join(' ');
+}
 
 const PATHS = [
   '/store/acme/SessionToken', '/store/acme/sessiontoken', '/store/%00/SessionToken', '/store/acme/..%2f..%2fetc',
@@ -28,11 +43,14 @@ function encode(pairs: Array<[string, string]>): string {
   return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }
 
-test('generated garbage at every route: never a 5xx, always the surface error shape', async (t) => {
-  const { app } = await buildTestApp(t);
+test('generated garbage at every route: never a 5xx, always the surface error shape, and a 4xx changes nothing', async (t) => {
+  const { app, db } = await buildTestApp(t);
+  let fourXX = 0;
+  // One snapshot per request: the state after the previous request is the state before this one.
+  let current = await snapshot(db);
   await fc.assert(fc.asyncProperty(
     fc.constantFrom(...PATHS),
-    fc.constantFrom('GET', 'POST', 'DELETE', 'PUT'),
+    fc.constantFrom('GET', 'POST', 'DELETE', 'PUT', 'OPTIONS'),
     PARAMS,
     PARAMS,
     fc.constantFrom('form', 'json', 'broken-json', 'text', 'none', 'multipart', 'json-array'),
@@ -56,6 +74,13 @@ test('generated garbage at every route: never a 5xx, always the surface error sh
         const parsed = res.json() as Record<string, unknown>;
         assert.ok(typeof parsed.error === 'string' || typeof parsed.errors === 'object', res.body.slice(0, 200));
       }
+      const before = current;
+      current = await snapshot(db);
+      if (res.statusCode >= 400) {
+        fourXX++;
+        assert.equal(current, before, `${method} ${path}?${q} ${kind} → ${res.statusCode} changed the database`);
+      }
     }
   ), { numRuns: 400 });
+  assert.ok(fourXX > 200, `most generated requests are refused (${fourXX})`);
 });

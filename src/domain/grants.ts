@@ -91,10 +91,11 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, existing: Sessi
     if (existing !== null && (existing.shopper_id === null || existing.shopper_id === shopperId)) {
       // Re-read inside the transaction: a concurrent login may have re-keyed it already.
       const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
-      if (fresh.epoch !== existing.epoch) {
+      const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId) : null;
+      if (rekeyed === null) {
         throw new InvalidGrant('Session re-keyed at login');
       }
-      session = await rekeySession(ctx, trx, fresh, shopperId);
+      session = rekeyed;
     } else {
       session = await createSession(ctx, trx, site, { shopperId, ip });
     }

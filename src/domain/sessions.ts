@@ -150,12 +150,15 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session): Prom
 
 /**
  * Re-keys a session at login (CONTRACT §1): same id, cart and settings, a new epoch, so every
- * cookie value, session token and access/refresh token made before dies at once.
+ * cookie value, session token and access/refresh token made before dies at once. A compare-and-set
+ * on the epoch: of concurrent logins on one session, exactly one moves it on; the others get null (on PostgreSQL the loser's UPDATE waits for the
+ * winner's commit and then finds the epoch changed).
  */
-export async function rekeySession(ctx: Ctx, db: Executor, session: Session, shopperId: string): Promise<Session> {
+export async function rekeySession(ctx: Ctx, db: Executor, session: Session, shopperId: string): Promise<Session | null> {
   const epoch = session.epoch + 1;
-  await db.updateTable('sessions').set({ epoch, shopper_id: shopperId })
-    .where('id', '=', session.id).execute();
+  const updated = await db.updateTable('sessions').set({ epoch, shopper_id: shopperId })
+    .where('id', '=', session.id).where('epoch', '=', session.epoch).executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return null;
   return { ...session, epoch, shopper_id: shopperId };
 }
 

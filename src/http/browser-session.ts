@@ -35,11 +35,12 @@ export async function cookieSession(ctx: Ctx, request: FastifyRequest, site: Sit
 }
 
 /** The browser's session: the one its cookie names, or a fresh one with a new cookie set. */
-export async function browserSession(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, site: Site): Promise<Session> {
+export async function browserSession(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, site: Site, beforeCreate?: () => Promise<void>): Promise<Session> {
   const existing = await cookieSession(ctx, request, site);
   if (existing !== null) {
     return existing;
   }
+  if (beforeCreate !== undefined) await beforeCreate();
   const { session, cookie } = await ctx.db.transaction().execute(async (trx) => {
     const created = await createSession(ctx, trx, site, { ip: request.ip });
     return { session: created, cookie: await mintCookie(ctx, trx, created) };

@@ -9,6 +9,7 @@ import { param, readParams, requireParam, type Params } from '../http/params.js'
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { guarded, limitsOf, DEFAULT_LIMITS } from '../http/guard.js';
 import type { Limiter } from '../http/limiter.js';
+import { noteCorsSite } from '../http/cors.js';
 import { getApiKey } from '../domain/sites.js';
 
 export interface GrantEvent {
@@ -32,7 +33,7 @@ function sessionRef(params: Params, request: FastifyRequest): { sessionToken?: s
   return ref;
 }
 
-async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest, limiter: Limiter): Promise<IssuedTokens> {
+async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest, reply: FastifyReply, limiter: Limiter): Promise<IssuedTokens> {
   const username = param(params, 'username');
   const password = param(params, 'password');
   const ref = sessionRef(params, request);
@@ -41,6 +42,7 @@ async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, pa
       checkExchangeAllowed(site, client.confidential);
     }
     delete ref.limitedToken;
+    if (ref.sessionToken === undefined) await request.server.budgets.admitGuest(request, reply, site);
     return await anonymousGrant(ctx, site, client.key, ref);
   }
   if (username === undefined || password === undefined) {
@@ -57,12 +59,13 @@ async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, pa
   ], 'invalid_grant', async () => await passwordGrant(ctx, site, client.key, username, password, ref));
 }
 
-async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest): Promise<IssuedTokens> {
+async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest, reply: FastifyReply): Promise<IssuedTokens> {
   if (!client.confidential) {
     throw new UnauthorizedClient('client_credentials needs a confidential client');
   }
   const externalRef = param(params, 'dr_external_reference_id');
   if (externalRef === undefined) {
+    await request.server.budgets.admitGuest(request, reply, site);
     return await guestGrant(ctx, site, client.key, request.ip);
   }
   if (externalRef.length > 255) {
@@ -77,6 +80,7 @@ async function guardedClientAuth(ctx: Ctx, request: FastifyRequest, params: Para
   const presented = presentedKey(request, params);
   const key = presented === null ? null : await getApiKey(ctx, presented);
   const site = key === null ? null : await getSite(ctx, key.site_id);
+  if (site !== null) noteCorsSite(request, site.id);
   const limits = site === null ? DEFAULT_LIMITS : limitsOf(site);
   const counters: Array<[string, number]> = [[`client-ip:${request.ip}`, limits.clientAuthFailuresPerIP]];
   if (key !== null) counters.push([`client-key:${key.key}`, limits.clientAuthFailuresPerKey]);
@@ -93,12 +97,13 @@ function presentedKey(request: FastifyRequest, params: Params): string | null {
   return param(params, 'client_id')?.slice(0, 128) ?? null;
 }
 
-export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, params: Params, limiter: Limiter, onEvent?: (event: GrantEvent) => void): Promise<IssuedTokens> {
+export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, params: Params, limiter: Limiter, onEvent?: (event: GrantEvent) => void): Promise<IssuedTokens> {
   const client = await guardedClientAuth(ctx, request, params, limiter);
   const site = await getSite(ctx, client.key.site_id);
   if (site === null) {
     throw new InvalidClient('Unknown API key');
   }
+  noteCorsSite(request, site.id);
   const grantType = requireParam(params, 'grant_type');
   let grant = 'unsupported';
   try {
@@ -106,11 +111,11 @@ export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, params:
     switch (grantType) {
       case 'password':
         grant = 'password';
-        issued = await passwordRow(ctx, site, client, params, request, limiter);
+        issued = await passwordRow(ctx, site, client, params, request, reply, limiter);
         break;
       case 'client_credentials':
         grant = 'client_credentials';
-        issued = await clientCredentialsRow(ctx, site, client, params, request);
+        issued = await clientCredentialsRow(ctx, site, client, params, request, reply);
         break;
       case 'refresh_token':
         grant = 'refresh_token';
@@ -138,7 +143,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: Ctx, limiter: Limiter, on
       noStore(reply);
       const params = readParams(request);
       const format = oauthFormat(request, params);
-      const issued = await runTokenRequest(ctx, request, params, limiter, onEvent);
+      const issued = await runTokenRequest(ctx, request, reply, params, limiter, onEvent);
       return sendDocument(reply, tokenDocument(issued, format), format);
     });
     app.route({

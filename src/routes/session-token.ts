@@ -5,6 +5,7 @@ import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites
 import { tokenForSession } from '../domain/grants.js';
 import { Forbidden, NotFound, ServiceError } from '../errors.js';
 import { browserSession } from '../http/browser-session.js';
+import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { jsonpCallback, sendDocument, sendJSONP, tokenDocument } from '../http/render.js';
 
@@ -50,6 +51,7 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     if (site === null) {
       throw new NotFound('Unknown site');
     }
+    noteCorsSite(request, site.id);
     checkIncludingPage(request, site, storeOrigin);
     const keyName = param(params, 'client_id');
     const key = keyName === undefined ? null : await getApiKey(ctx, keyName);
@@ -58,7 +60,8 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
       // challenge makes browsers hang a credentialed fetch on a login prompt.
       throw new ServiceError(401, 'invalid_client', 'The apiKey must be a public key of this site');
     }
-    const session = await browserSession(ctx, request, reply, site);
+    // A new anonymous session counts against the guest budgets (budgets.ts).
+    const session = await browserSession(ctx, request, reply, site, async () => await app.budgets.admitGuest(request, reply, site));
     let document: Record<string, unknown>;
     if (key !== null) {
       document = tokenDocument(await tokenForSession(ctx, site, key, session), 'json');

@@ -10,6 +10,7 @@ import { getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, NotFound } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
+import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
 
@@ -57,7 +58,7 @@ const LOCALE = /^[a-z]{2}(_[A-Z]{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
 /** The caller's token and session; an `apiKey` of another site than the token's → 403. */
-async function authenticate(ctx: Ctx, request: FastifyRequest, params: Params): Promise<Caller> {
+async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, params: Params): Promise<Caller> {
   const raw = bearerToken(request, params);
   if (raw === null) {
     throw new InvalidToken('unknown');
@@ -67,6 +68,9 @@ async function authenticate(ctx: Ctx, request: FastifyRequest, params: Params): 
   if (site === null) {
     throw new InvalidToken('unknown');
   }
+  noteCorsSite(request, site.id);
+  // Per-key request quota (CONTRACT §3.5 429): counted in memory, no I/O.
+  request.server.budgets.chargeKey(reply, site, token.api_key);
   // API use counts as use of the session (CONTRACT §2 idle rule), as the browser's does.
   const session = await touchSession(ctx, site, found);
   const keyName = param(params, 'client_id');
@@ -215,7 +219,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: ['GET', 'POST'], url: '/v1/shoppers/me',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       let session = caller.session;
       if (request.method === 'POST') {
         const profileFields = ['firstName', 'lastName', 'emailAddress', 'username', 'password', 'externalReferenceId'];
@@ -255,7 +259,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   });
 
   // Catalogue: a token, or a public apiKey alone.
-  async function catalogueSite(request: FastifyRequest, params: Params): Promise<Site> {
+  async function catalogueSite(request: FastifyRequest, reply: FastifyReply, params: Params): Promise<Site> {
     const raw = bearerToken(request, params);
     if (raw === null) {
       const keyName = param(params, 'client_id');
@@ -265,9 +269,11 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
       }
       const site = await getSite(ctx, key.site_id);
       if (site === null) throw new InvalidToken('unknown');
+      noteCorsSite(request, site.id);
+      request.server.budgets.chargeKey(reply, site, key.key);
       return site;
     }
-    return (await authenticate(ctx, request, params)).site;
+    return (await authenticate(ctx, request, reply, params)).site;
   }
   function productDocument(site: Site, p: { id: string; name: string; price: string }): Record<string, unknown> {
     return {
@@ -280,7 +286,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: 'GET', url: '/v1/shoppers/me/products',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const site = await catalogueSite(request, params);
+      const site = await catalogueSite(request, reply, params);
       const products = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', site.id).orderBy('id').execute();
       return send(request, reply, params, { products: { uri: `${me}/products`, product: products.map((p) => productDocument(site, p)), totalResults: products.length } });
     }
@@ -289,7 +295,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: 'GET', url: '/v1/shoppers/me/products/:productId',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const site = await catalogueSite(request, params);
+      const site = await catalogueSite(request, reply, params);
       const id = (request.params as { productId: string }).productId.replace(/\.(json|xml)$/i, '');
       const product = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', site.id).where('id', '=', id).executeTakeFirst();
       if (product === undefined) throw new NotFound(`Product "${id.slice(0, 64)}" not found`);
@@ -303,7 +309,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     handler: async (request, reply) => {
       takeCartBody(request);
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       const view = request.method === 'POST' ? await applyCartBody(caller, request) : (await getActiveCart(ctx, caller.session)).view;
       return sendCart(request, reply, params, view);
     }
@@ -313,7 +319,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: ['GET', 'POST', 'DELETE'], url: '/v1/shoppers/me/carts/active/line-items',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       const version = expectedVersion(request, params);
       if (request.method === 'DELETE') {
         await removeLines(ctx, caller.session, null, version);
@@ -340,7 +346,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: ['GET', 'POST', 'DELETE'], url: '/v1/shoppers/me/carts/active/line-items/:lineItemId',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       const id = (request.params as { lineItemId: string }).lineItemId.replace(/\.(json|xml)$/i, '');
       const version = expectedVersion(request, params);
       if (request.method === 'DELETE') {
@@ -365,7 +371,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: 'POST', url: '/v1/shoppers/me/carts/active/submit-cart',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       const order = await submitCart(ctx, caller.session, { channel: 'api' }, expectedVersion(request, params));
       return send(request, reply, params, { submitCart: { order: orderDocument(order) } });
     }
@@ -375,7 +381,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: 'GET', url: '/v1/shoppers/me/orders',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       requireFull(caller);
       const orders = await listOrders(ctx, caller.session);
       return send(request, reply, params, { orders: { uri: `${me}/orders`, order: orders.map(orderDocument), totalResults: orders.length } });
@@ -385,7 +391,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: 'GET', url: '/v1/shoppers/me/orders/:orderId',
     handler: async (request, reply) => {
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       requireFull(caller);
       const id = (request.params as { orderId: string }).orderId.replace(/\.(json|xml)$/i, '');
       return send(request, reply, params, { order: orderDocument(await getOrder(ctx, caller.session, id)) });
@@ -398,7 +404,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     handler: async (request, reply) => {
       takeCartBody(request);
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, params);
+      const caller = await authenticate(ctx, request, reply, params);
       if (request.method === 'POST') {
         await applyCartBody(caller, request);
       }

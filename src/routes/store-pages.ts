@@ -253,7 +253,12 @@ ${field('cvv', 'Security code', 'cc-csc', 'text', ' inputmode="numeric" maxlengt
         }
         notice = 'That checkout link has expired or was already used. You are looking at your own cart in this browser.';
       }
-      const session = await browserSession(ctx, request, reply, site);
+      // A form post without a live session cannot carry a valid CSRF token: refuse it before a
+      // session is made, so the refusal changes nothing. A new session on GET counts against the
+      // guest budgets like the site action's.
+      const session = await browserSession(ctx, request, reply, site, request.method === 'POST'
+        ? async () => { throw new Forbidden('The form has expired or did not come from this store; reload the page and try again'); }
+        : async () => await app.budgets.admitGuest(request, reply, site));
       const state: PageState = { site, locale, session, csrf: csrfTokenOf(ctx, session), notice, error: null };
 
       if (request.method === 'POST') {

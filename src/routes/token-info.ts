@@ -7,6 +7,7 @@ import { getApiKey, getSite } from '../domain/sites.js';
 import { revokeAccessToken, validateAccessToken } from '../domain/tokens.js';
 import { InvalidClient, InvalidToken, MethodNotAllowed } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
+import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { checkExchangeAllowed } from './oauth-token.js';
@@ -31,9 +32,12 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         if (site === null) {
           throw new InvalidClient('Unknown API key');
         }
+        noteCorsSite(request, site.id);
         const sessionToken = param(params, 'session_token');
         if (sessionToken !== undefined) {
           checkExchangeAllowed(site, false);
+        } else {
+          await app.budgets.admitGuest(request, reply, site);
         }
         const issued = await anonymousGrant(ctx, site, key, sessionToken === undefined ? { ip: request.ip } : { sessionToken, ip: request.ip });
         await ensureCartRow(ctx, ctx.db, issued.session);
@@ -56,6 +60,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
       }
       const { token, session: found } = await validateAccessToken(ctx, raw);
       const tokenSite = await getSite(ctx, found.site_id);
+      noteCorsSite(request, found.site_id);
       const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found);
       let externalRef = '';
       if (session.shopper_id !== null) {

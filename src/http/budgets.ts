@@ -1,0 +1,170 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Ctx } from '../domain/context.js';
+import type { Site } from '../domain/sites.js';
+import { TooManyRequests } from '../errors.js';
+import { WindowCounter, type WindowState } from './window-counter.js';
+
+/**
+ * Per-site budgets (seed file `limits`, next to guard.ts's failure limits). The defaults stop a
+ * flood from one machine without touching real traffic:
+ * - 600 new anonymous sessions per client IP per minute: 10 a second, far above any browser or
+ *   app (one session per visitor), while one script on one address is stopped within a minute.
+ *   Behind a shared NAT or a proxy without TRUST_PROXY many shoppers share an address; raise it there.
+ * - 20,000 new anonymous sessions per site per minute: about 1.2 million visitors an hour.
+ * - 2,000,000 live anonymous sessions per site: bounds the sessions table a botnet can fill
+ *   (each session is a few rows) while leaving room for a day of heavy real traffic.
+ * - 1,000,000 Shopper API requests per API key per minute (~16,700 a second): above what one
+ *   process serves, so it only bites when a cluster is hammered through one key.
+ */
+export interface BudgetLimits {
+  guestWindowSeconds: number;
+  newSessionsPerIP: number;
+  newSessionsPerSite: number;
+  liveAnonymousSessions: number;
+  apiWindowSeconds: number;
+  apiRequestsPerKey: number;
+}
+
+export const DEFAULT_BUDGETS: BudgetLimits = {
+  guestWindowSeconds: 60,
+  newSessionsPerIP: 600,
+  newSessionsPerSite: 20_000,
+  liveAnonymousSessions: 2_000_000,
+  apiWindowSeconds: 60,
+  apiRequestsPerKey: 1_000_000
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    budgets: Budgets;
+  }
+}
+
+const parsed = new WeakMap<Site, BudgetLimits>();
+
+/** The site's budgets; parsed once per cached site object, so this is a map lookup per request. */
+export function budgetsOf(site: Site): BudgetLimits {
+  let limits = parsed.get(site);
+  if (limits !== undefined) return limits;
+  limits = { ...DEFAULT_BUDGETS };
+  if (site.limits !== null) {
+    const given = JSON.parse(site.limits) as Partial<Record<keyof BudgetLimits, unknown>>;
+    for (const name of Object.keys(DEFAULT_BUDGETS) as Array<keyof BudgetLimits>) {
+      const value = given[name];
+      if (typeof value === 'number' && Number.isInteger(value) && value > 0) limits[name] = value;
+    }
+  }
+  parsed.set(site, limits);
+  return limits;
+}
+
+/**
+ * Live anonymous sessions are counted per site from the database at most once every
+ * LIVE_REFRESH_MS and incremented locally for each session this process creates in between. With
+ * several processes each sees the others' new sessions only at its next refresh, so the cap is
+ * approximate by at most the sessions the cluster creates in one refresh interval.
+ *
+ * The count is a range scan: ~190 ms for 900,000 anonymous sessions on SQLite, where it blocks the
+ * event loop. So the interval stretches to LIVE_COST_FACTOR times the last count's duration,
+ * keeping counting under 1 % of the time (~19 s between counts at that size).
+ */
+const LIVE_REFRESH_MS = 5000;
+const LIVE_COST_FACTOR = 100;
+
+interface LiveCount {
+  count: number;
+  at: number;
+  interval: number;
+  loading: Promise<void> | null;
+}
+
+function rateHeaders(state: WindowState): Record<string, string> {
+  return {
+    'x-ratelimit-limit': String(state.limit),
+    'x-ratelimit-remaining': String(state.remaining),
+    'x-ratelimit-reset': String(state.resetSeconds)
+  };
+}
+
+function over(state: WindowState): TooManyRequests {
+  return new TooManyRequests(state.retrySeconds, rateHeaders({ ...state, remaining: 0 }));
+}
+
+export class Budgets {
+  readonly counter: WindowCounter;
+  private readonly ctx: Ctx;
+  private readonly live = new Map<string, LiveCount>();
+
+  constructor(ctx: Ctx, counter: WindowCounter) {
+    this.ctx = ctx;
+    this.counter = counter;
+  }
+
+  private async liveAnonymous(site: Site, now: number): Promise<LiveCount> {
+    let entry = this.live.get(site.id);
+    if (entry === undefined) {
+      entry = { count: 0, at: -Infinity, interval: LIVE_REFRESH_MS, loading: null };
+      this.live.set(site.id, entry);
+    }
+    if (now - entry.at >= entry.interval && entry.loading === null) {
+      const target = entry;
+      target.loading = (async () => {
+        const started = performance.now();
+        try {
+          const row = await this.ctx.db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('site_id', '=', site.id).where('shopper_id', 'is', null).where('expires_at', '>', now)
+            .executeTakeFirst();
+          target.count = Number(row?.n ?? 0);
+          target.at = now;
+          target.interval = Math.max(LIVE_REFRESH_MS, Math.ceil(LIVE_COST_FACTOR * (performance.now() - started)));
+        } finally {
+          target.loading = null;
+        }
+      })();
+      // Only the request that found the count stale waits for it; the others use the last count.
+      await target.loading;
+    }
+    return entry;
+  }
+
+  /**
+   * Admits one new anonymous session for `site` from `ip`, or throws 429 (Retry-After,
+   * X-RateLimit-*). Sets X-RateLimit-* of the per-IP budget on the reply.
+   */
+  async admitGuest(request: FastifyRequest, reply: FastifyReply, site: Site): Promise<void> {
+    const limits = budgetsOf(site);
+    const now = this.ctx.now();
+    const windowMs = limits.guestWindowSeconds * 1000;
+    const ipKey = `guest-ip:${site.id}:${request.ip}`;
+    const siteKey = `guest-site:${site.id}`;
+    const ip = this.counter.peek(ipKey, limits.newSessionsPerIP, windowMs, now);
+    if (!ip.ok) throw over(ip.state);
+    const whole = this.counter.peek(siteKey, limits.newSessionsPerSite, windowMs, now);
+    if (!whole.ok) throw over(whole.state);
+    const live = await this.liveAnonymous(site, now);
+    if (live.count >= limits.liveAnonymousSessions) {
+      const wait = Math.ceil(live.interval / 1000);
+      throw new TooManyRequests(wait, rateHeaders({ limit: limits.liveAnonymousSessions, remaining: 0, resetSeconds: wait, retrySeconds: wait }));
+    }
+    live.count++;
+    this.counter.add(siteKey, limits.newSessionsPerSite, windowMs, now);
+    reply.headers(rateHeaders(this.counter.add(ipKey, limits.newSessionsPerIP, windowMs, now)));
+  }
+
+  /** One Shopper API request on `keyName` of `site`: synchronous, or throws 429. */
+  chargeKey(reply: FastifyReply, site: Site, keyName: string): void {
+    const limits = budgetsOf(site);
+    const now = this.ctx.now();
+    const windowMs = limits.apiWindowSeconds * 1000;
+    const key = `api-key:${keyName}`;
+    const seen = this.counter.peek(key, limits.apiRequestsPerKey, windowMs, now);
+    if (!seen.ok) throw over(seen.state);
+    reply.headers(rateHeaders(this.counter.add(key, limits.apiRequestsPerKey, windowMs, now)));
+  }
+}
+
+export async function createBudgets(ctx: Ctx, redisURL: string | null): Promise<Budgets> {
+  if (redisURL === null) return new Budgets(ctx, new WindowCounter(ctx.now));
+  const { Redis } = await import('ioredis');
+  return new Budgets(ctx, new WindowCounter(ctx.now, new Redis(redisURL, { maxRetriesPerRequest: 2, enableOfflineQueue: true })));
+}
