@@ -9,7 +9,15 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 1000');
 const checkpoint = () => { try { db.pragma('wal_checkpoint(PASSIVE)'); } catch { /* next time */ } };
 const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.on('message', () => {
+parentPort.on('message', (message) => {
+  if (message.type === 'read') {
+    try {
+      parentPort.postMessage({ id: message.id, rows: db.prepare(message.sql).all(...message.parameters) });
+    } catch (error) {
+      parentPort.postMessage({ id: message.id, error: String(error && error.message || error) });
+    }
+    return;
+  }
   clearInterval(timer);
   checkpoint();
   db.close();
@@ -18,7 +26,7 @@ parentPort.on('message', () => {
 `;
 
 /**
- * With `synchronous = NORMAL` a commit only appends to the WAL file; the fsyncs happen when the
+ * A second connection on its own thread. With `synchronous = NORMAL` a commit only appends to the WAL file; the fsyncs happen when the
  * WAL is copied back into the database (a checkpoint). SQLite does that on the committing
  * connection every 1000 pages, which stalls the event loop for milliseconds at a time, so the
  * server turns automatic checkpoints off and checkpoints from this thread instead. Durability is
@@ -27,6 +35,8 @@ parentPort.on('message', () => {
 export class Checkpointer {
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
+  readonly #pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
+  #nextId = 0;
 
   constructor(file: string, intervalMs = 500) {
     const module = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -35,13 +45,39 @@ export class Checkpointer {
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     // A failed checkpoint thread must not take the server down; SQLite's own checkpoint on close
     // still empties the WAL.
-    this.#worker.on('error', () => {});
+    this.#worker.on('error', (error) => this.#failAll(error));
+    this.#worker.on('exit', () => this.#failAll(new Error('the database thread has stopped')));
+    this.#worker.on('message', (message: { id: number; rows?: unknown[]; error?: string }) => {
+      const waiter = this.#pending.get(message.id);
+      if (waiter === undefined) return;
+      this.#pending.delete(message.id);
+      if (this.#pending.size === 0) this.#worker.unref();
+      if (message.error !== undefined) waiter.reject(new Error(message.error));
+      else waiter.resolve(message.rows ?? []);
+    });
+  }
+
+  /**
+   * Runs a long read (a count over a million rows) on this thread's connection, so it does not
+   * stall the event loop. It sees the last committed state.
+   */
+  async read(sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
+    const id = this.#nextId++;
+    const rows = new Promise<unknown[]>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#worker.ref();
+    this.#worker.postMessage({ type: 'read', id, sql, parameters });
+    return await rows;
+  }
+
+  #failAll(error: Error): void {
+    for (const waiter of this.#pending.values()) waiter.reject(error);
+    this.#pending.clear();
   }
 
   async stop(): Promise<void> {
     // Unreferenced while it runs (it must not keep a process alive), referenced while it stops.
     this.#worker.ref();
-    this.#worker.postMessage('stop');
+    this.#worker.postMessage({ type: 'stop' });
     await this.#exited;
   }
 }

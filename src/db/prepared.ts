@@ -55,6 +55,18 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
     return await db.executeQuery(CompiledQuery.raw(compiled.sql, values) as CompiledQuery<Row>);
   }
 
+  /**
+   * For a long read that may see the last committed state: on a SQLite file it runs on the
+   * background thread (the event loop goes on serving); elsewhere as usual.
+   */
+  async background(db: Executor, params: Params): Promise<Row[]> {
+    const compiled = this.#compile(db);
+    const values = compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value));
+    const rows = fastPathOf(db)?.readInBackground(compiled.sql, values);
+    if (rows !== undefined && rows !== null) return (await rows) as Row[];
+    return (await db.executeQuery(CompiledQuery.raw(compiled.sql, values) as CompiledQuery<Row>)).rows;
+  }
+
   async first(db: Executor, params: Params): Promise<Row | undefined> {
     return (await this.execute(db, params)).rows[0];
   }

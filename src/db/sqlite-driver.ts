@@ -48,6 +48,8 @@ export interface FastPath {
    * holds the connection, the statement must queue behind it like any other.
    */
   tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean): FastResult | null;
+  /** A long read on the background thread's connection; null when there is none (in-memory). */
+  readInBackground(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | null;
 }
 
 const fastPaths = new WeakMap<object, FastPath>();
@@ -118,6 +120,10 @@ class GroupCommitDriver implements Driver, FastPath {
     const group = this.#group;
     this.#scheduleFlush();
     return { ...result, committed: group.promise };
+  }
+
+  readInBackground(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | null {
+    return this.#checkpointer?.read(sql, parameters) ?? null;
   }
 
   async init(): Promise<void> {

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'node:test';
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import { openDatabase, type DB } from '../src/db/open.js';
+import { Prepared } from '../src/db/prepared.js';
+
+async function fileDatabase(t: test.TestContext): Promise<{ db: DB; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sl-driver-'));
+  const db = await openDatabase({ databaseURL: null, dataDir: dir });
+  t.after(async () => {
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await sql`CREATE TABLE probe (id TEXT PRIMARY KEY, n INTEGER NOT NULL)`.execute(db);
+  return { db, dir };
+}
+
+const insertProbe = new Prepared<{ id: string; n: number }, never>((db, $) =>
+  db.insertInto('probe' as never).values({ id: $('id'), n: $('n') } as never) as never);
+const countProbes = new Prepared<Record<string, never>, { n: number }>((db) =>
+  db.selectFrom('probe' as never).select((eb) => eb.fn.countAll<number>().as('n')) as never);
+
+test('group commit: concurrent transactions land together, a failing one rolls back alone, all are on disk once answered', async (t) => {
+  const { db, dir } = await fileDatabase(t);
+  await insertProbe.run(db, { id: 'taken', n: 0 });
+  const outcomes = await Promise.allSettled(Array.from({ length: 40 }, async (_, i) =>
+    await db.transaction().execute(async (trx) => {
+      await insertProbe.run(trx, { id: `a${i}`, n: i });
+      // Every fifth transaction fails on its second statement, after its first one succeeded.
+      await insertProbe.run(trx, { id: i % 5 === 0 ? 'taken' : `b${i}`, n: i });
+    })));
+  const failed = outcomes.filter((o) => o.status === 'rejected').length;
+  assert.equal(failed, 8);
+  // Another connection sees exactly the answered ones: they were committed before the answer.
+  const other = new SQLite(join(dir, 'sessionlink.db'), { readonly: true });
+  t.after(() => other.close());
+  const ids = new Set((other.prepare('SELECT id FROM probe').all() as { id: string }[]).map((r) => r.id));
+  for (let i = 0; i < 40; i++) {
+    assert.equal(ids.has(`a${i}`), i % 5 !== 0, `a${i}`);
+    assert.equal(ids.has(`b${i}`), i % 5 !== 0, `b${i}`);
+  }
+  assert.equal(ids.size, 1 + 32 * 2);
+});
+
+test('an autocommit write on the fast path is committed before it resolves', async (t) => {
+  const { db, dir } = await fileDatabase(t);
+  const other = new SQLite(join(dir, 'sessionlink.db'), { readonly: true });
+  t.after(() => other.close());
+  await Promise.all(Array.from({ length: 20 }, async (_, i) => await insertProbe.run(db, { id: `x${i}`, n: i })));
+  assert.equal((other.prepare('SELECT count(*) AS n FROM probe').get() as { n: number }).n, 20);
+  await assert.rejects(insertProbe.run(db, { id: 'x1', n: 1 }), /UNIQUE/);
+  assert.equal((other.prepare('SELECT count(*) AS n FROM probe').get() as { n: number }).n, 20);
+});
+
+test('long reads run on the background thread and see committed rows; the WAL is checkpointed there', async (t) => {
+  const { db, dir } = await fileDatabase(t);
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < 2000; i++) await insertProbe.run(trx, { id: `row-${i}-${'x'.repeat(200)}`, n: i });
+  });
+  const [row] = await countProbes.background(db, {});
+  assert.equal(Number(row!.n), 2000);
+  const dbFile = join(dir, 'sessionlink.db');
+  const before = statSync(dbFile).size;
+  // Automatic checkpoints are off on the serving connection; the thread copies the WAL back.
+  const deadline = Date.now() + 5000;
+  while (statSync(dbFile).size <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(statSync(dbFile).size > before + 200 * 1000, `the database file grew from ${before} to ${statSync(dbFile).size}`);
+});
