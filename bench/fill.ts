@@ -1,8 +1,9 @@
 // Fills a fresh SQLite data directory with `count` live anonymous sessions, each with the rows a
 // token grant leaves (an access and a refresh token), as a server that has been busy would have.
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
+import { prefixedKey } from '../src/crypto.js';
 import { openDatabase } from '../src/db/open.js';
 import { loadSeed, DEMO_SEED } from '../src/domain/seed.js';
 
@@ -20,7 +21,6 @@ export async function fillSessions(dataDir: string, secret: string, count: numbe
     VALUES (?, ?, 'acme', 'acme-app', 'limited', 0, ?, ?, NULL)`);
   const refresh = sqlite.prepare(`INSERT INTO refresh_tokens (hash, session_id, site_id, api_key, kind, epoch, chain_id, access_hash, shopper_id, created_at, expires_at, spent_at, revoked_reason)
     VALUES (?, ?, 'acme', 'acme-app', 'limited', 0, ?, ?, NULL, ?, ?, NULL, NULL)`);
-  const hash = (kind: string, raw: Buffer): string => createHmac('sha256', secret).update(kind).update('\0').update(raw.toString('hex')).digest('base64url');
   const start = Date.now() - 3600_000;
   const batch = 20_000;
   for (let done = 0; done < count; done += batch) {
@@ -35,10 +35,10 @@ export async function fillSessions(dataDir: string, secret: string, count: numbe
         const id = prefix + take(10).toString('hex');
         const chain = prefix + take(10).toString('hex');
         const cart = prefix + take(10).toString('hex');
-        const a = hash('access_token', take(32));
+        const a = prefixedKey(secret, 'access_token', prefix + take(32).toString('hex'));
         session.run(id, cart, created, created, created + 86_400_000);
         access.run(a, id, chain, created);
-        refresh.run(hash('refresh_token', take(48)), id, chain, a, created, created + 31_536_000_000);
+        refresh.run(prefixedKey(secret, 'refresh_token', prefix + take(48).toString('hex')), id, chain, a, created, created + 31_536_000_000);
       }
     })();
   }

@@ -27,7 +27,31 @@ export function randomHex(bytes: number): string {
  * instead of one random page per index, which matters with a million sessions.
  */
 export function sortableId(now: number): string {
-  return Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12) + randomHex(10);
+  return timePrefix(now) + randomHex(10);
+}
+
+/** 12 lower-case hex characters of milliseconds: sorts by time until the year 10889. */
+export function timePrefix(now: number): string {
+  return Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12);
+}
+
+export const TIME_PREFIX_LENGTH = 12;
+
+/**
+ * A bearer secret that starts with its time of issue (`timePrefix`) and then carries `bytes`
+ * random bytes. The prefix is not secret, like a JWT's `iat`; it lets the stored key (see
+ * `prefixedKey`) sort by time, so issuing appends to the index instead of writing a random page.
+ */
+export function timedSecret(now: number, bytes: number): string {
+  return timePrefix(now) + randomHex(bytes);
+}
+
+/**
+ * The stored key of a `timedSecret`: its public time prefix, then the HMAC of the whole value.
+ * Only for values made by `timedSecret`: of any other value the prefix would be secret bits.
+ */
+export function prefixedKey(serverSecret: string, kind: string, value: string): string {
+  return value.slice(0, TIME_PREFIX_LENGTH) + hashSecret(serverSecret, kind, value);
 }
 
 /**

@@ -372,7 +372,7 @@ describe('standard OAuth client libraries over a real socket', () => {
     const tokens = await oauth.processClientCredentialsResponse(as, client,
       await oauth.clientCredentialsGrantRequest(as, client, auth, {}, insecure));
     assert.equal(tokens.token_type, 'bearer');
-    assert.match(tokens.access_token, /^[0-9a-f]{64}$/);
+    assert.match(tokens.access_token, /^[0-9a-f]{76}$/);
     assert.equal(typeof tokens.expires_in, 'number');
 
     const live = await oauth.processIntrospectionResponse(as, client,
@@ -389,7 +389,7 @@ describe('standard OAuth client libraries over a real socket', () => {
     // client_secret_post and a public client ('none') are advertised and work.
     const post = await oauth.processClientCredentialsResponse(as, client,
       await oauth.clientCredentialsGrantRequest(as, client, oauth.ClientSecretPost('app-secret-123'), {}, insecure));
-    assert.match(post.access_token, /^[0-9a-f]{64}$/);
+    assert.match(post.access_token, /^[0-9a-f]{76}$/);
     const pub: oauth.Client = { client_id: 'acme-public' };
     await oauth.processRevocationResponse(await oauth.revocationRequest(as, pub, oauth.None(), post.access_token, insecure));
     assert.equal(await tokenInfoStatus(app, post.access_token), 200, "a public key cannot revoke another key's token");
@@ -414,7 +414,7 @@ describe('standard OAuth client libraries over a real socket', () => {
     };
     const password = new ResourceOwnerPassword(options);
     const login = await password.getToken({ username: 'jane', password: 'Correct-Horse-9' });
-    assert.match(login.token.access_token, /^[0-9a-f]{64}$/);
+    assert.match(login.token.access_token, /^[0-9a-f]{76}$/);
     assert.equal(login.expired(), false);
     const info = await app.inject({ url: '/oauth20/access-tokens', headers: { authorization: `Bearer ${login.token.access_token}` } });
     assert.equal(info.json().authenticated, 'true');
@@ -431,7 +431,7 @@ describe('standard OAuth client libraries over a real socket', () => {
     assert.equal(extInfo.json().externalReferenceId, 'partner-shopper-1');
     assert.equal(extInfo.json().authenticated, 'true');
     const again = await external.refresh();
-    assert.match(again.token.access_token, /^[0-9a-f]{64}$/);
+    assert.match(again.token.access_token, /^[0-9a-f]{76}$/);
 
     await assert.rejects(password.getToken({ username: 'jane', password: 'wrong' }), (err: unknown) => {
       const e = err as { output?: { statusCode?: number }; data?: { payload?: { error?: string } } };

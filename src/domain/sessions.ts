@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, SessionTable } from '../db/schema.js';
-import { deriveHex, hashSecret, randomHex, sortableId } from '../crypto.js';
+import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
 import { Prepared } from '../db/prepared.js';
@@ -98,10 +98,18 @@ export async function issueSessionToken(ctx: Ctx, db: Executor, session: Session
   return token;
 }
 
+/**
+ * Cookie values are `timedSecret`s stored under their time prefix (new ones append to the index);
+ * session tokens have a fixed format (CONTRACT §3.1), so they are stored under a plain HMAC.
+ */
+function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
+  return kind === 'cookie' ? prefixedKey(ctx.secret, 'cookie', value) : hashSecret(ctx.secret, kind, value);
+}
+
 /** A fresh cookie value for the browser, stored only as a hash. */
 export async function mintCookie(ctx: Ctx, db: Executor, session: Session): Promise<string> {
-  const value = randomHex(32);
-  await insertHandle.run(db, { hash: hashSecret(ctx.secret, 'cookie', value), session_id: session.id, kind: 'cookie', epoch: session.epoch, created_at: ctx.now() });
+  const value = timedSecret(ctx.now(), 32);
+  await insertHandle.run(db, { hash: handleKey(ctx, 'cookie', value), session_id: session.id, kind: 'cookie', epoch: session.epoch, created_at: ctx.now() });
   return value;
 }
 
@@ -114,7 +122,7 @@ const resolveQuery = new Prepared<{ hash: string }, Session & { handle_epoch: nu
 
 /** Finds the session a cookie value or session token names. null: never issued (or swept). */
 export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): Promise<Resolved | null> {
-  const row = await resolveQuery.first(ctx.db, { hash: hashSecret(ctx.secret, kind, value) });
+  const row = await resolveQuery.first(ctx.db, { hash: handleKey(ctx, kind, value) });
   if (row === undefined || row.handle_kind !== kind) {
     return null;
   }

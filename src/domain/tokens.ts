@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { AccessTokenTable, RefreshTokenTable } from '../db/schema.js';
-import { deriveHex, hashSecret, randomHex, sortableId } from '../crypto.js';
+import { deriveHex, prefixedKey, sortableId, timedSecret, timePrefix, TIME_PREFIX_LENGTH } from '../crypto.js';
 import { InvalidGrant, InvalidToken } from '../errors.js';
 import type { Ctx } from './context.js';
 import { Prepared } from '../db/prepared.js';
@@ -24,12 +24,14 @@ export interface ValidToken {
   session: Session;
 }
 
+// Tokens are `timedSecret`s: 12 hex characters of issue time, then 256 (access) or 384
+// (refresh) random bits; stored under `prefixedKey`, so a grant appends to the token indexes.
 function accessHash(ctx: Ctx, raw: string): string {
-  return hashSecret(ctx.secret, 'access_token', raw);
+  return prefixedKey(ctx.secret, 'access_token', raw);
 }
 
 function refreshHash(ctx: Ctx, raw: string): string {
-  return hashSecret(ctx.secret, 'refresh_token', raw);
+  return prefixedKey(ctx.secret, 'refresh_token', raw);
 }
 
 interface PairOptions {
@@ -56,8 +58,8 @@ const insertRefreshToken = new Prepared<PairRow & { access_hash: string; shopper
 async function storePair(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Promise<IssuedTokens> {
   const now = ctx.now();
   // ≥ 256 random bits, lower-case hex (CONTRACT §1).
-  const accessToken = options.accessToken ?? randomHex(32);
-  const refreshToken = options.refreshToken ?? randomHex(48);
+  const accessToken = options.accessToken ?? timedSecret(now, 32);
+  const refreshToken = options.refreshToken ?? timedSecret(now, 48);
   const chainId = options.chainId ?? sortableId(now);
   const aHash = accessHash(ctx, accessToken);
   const row = {
@@ -156,9 +158,12 @@ async function revokeChain(db: Executor, chainId: string): Promise<void> {
 export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: string): Promise<IssuedTokens> {
   const now = ctx.now();
   const hash = refreshHash(ctx, raw);
+  // Derived, so every replay computes the same pair; time-prefixed like any token (with the
+  // spent token's time: the successor must not depend on when the replay arrives).
+  const prefix = /^[0-9a-f]{12}/.test(raw) ? raw.slice(0, TIME_PREFIX_LENGTH) : timePrefix(0);
   const successor = {
-    accessToken: deriveHex(ctx.secret, 'refresh-successor-access', raw),
-    refreshToken: deriveHex(ctx.secret, 'refresh-successor-refresh', raw) + deriveHex(ctx.secret, 'refresh-successor-refresh-2', raw).slice(0, 32)
+    accessToken: prefix + deriveHex(ctx.secret, 'refresh-successor-access', raw),
+    refreshToken: prefix + deriveHex(ctx.secret, 'refresh-successor-refresh', raw) + deriveHex(ctx.secret, 'refresh-successor-refresh-2', raw).slice(0, 32)
   };
   const outcome = await ctx.db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('refresh_tokens').selectAll().where('hash', '=', hash).executeTakeFirst();

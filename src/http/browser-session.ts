@@ -24,7 +24,7 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, s
 /** The live session named by the request's cookie, or null. */
 export async function cookieSession(ctx: Ctx, request: FastifyRequest, site: Site): Promise<Session | null> {
   const value = request.cookies[SESSION_COOKIE];
-  if (value === undefined || !/^[0-9a-f]{64}$/.test(value)) {
+  if (value === undefined || !/^[0-9a-f]{76}$/.test(value)) {
     return null;
   }
   const resolved = await resolveHandle(ctx, 'cookie', value);
