@@ -160,9 +160,10 @@ export async function createShopper(ctx: Ctx, siteId: string, shopper: ShopperSe
 /** A shopper of a site by username or, failing that, external reference id. */
 export async function findShopper(ctx: Ctx, siteId: string, ref: string): Promise<ShopperInfo> {
   await requireSite(ctx, siteId);
-  const row = await ctx.db.selectFrom('shoppers').select('id').where('site_id', '=', siteId)
-    .where((eb) => eb.or([eb('username', '=', ref), eb('external_ref', '=', ref)]))
-    .orderBy('username').executeTakeFirst();
+  const rows = await ctx.db.selectFrom('shoppers').select(['id', 'username']).where('site_id', '=', siteId)
+    .where((eb) => eb.or([eb('username', '=', ref), eb('external_ref', '=', ref)])).execute();
+  // A username match wins over an external reference that happens to be spelled the same.
+  const row = rows.find((r) => r.username === ref) ?? rows[0];
   if (row === undefined) throw new AdminError(`no shopper "${ref}" on site "${siteId}" (neither username nor external reference id)`);
   return (await listShoppers(ctx, siteId)).find((s) => s.id === row.id) as ShopperInfo;
 }
