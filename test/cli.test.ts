@@ -248,7 +248,7 @@ test('PostgreSQL: the same, on a fresh database', async (t) => {
 test('keys rotate reaches a running server within its 5 s key cache; keys delete revokes the key\'s tokens at once', async (t) => {
   const store = sqliteStore(t);
   const { secret } = await provision(store);
-  await ok(store, ['keys', 'create', 'shop', 'shop-two', '--type', 'confidential']);
+  const two = JSON.parse((await ok(store, ['keys', 'create', 'shop', 'shop-two', '--type', 'confidential', '--json'])).stdout) as { secret: string };
   const { app } = await appOn(t, store);
   const grant = await token(app, basic('shop-app', secret), { grant_type: 'password' });
   assert.equal(grant.statusCode, 200, 'the old secret works (and the key is now cached)');
@@ -257,17 +257,27 @@ test('keys rotate reaches a running server within its 5 s key cache; keys delete
   assert.notEqual(rotated.secret, secret);
   const deadline = Date.now() + 6000;
   let oldStatus = 0;
+  let issuedWhileCached = 0;
   while (Date.now() < deadline) {
     oldStatus = (await token(app, basic('shop-app', secret), { grant_type: 'password' })).statusCode;
     if (oldStatus === 401) break;
+    issuedWhileCached++;
     await new Promise((r) => setTimeout(r, 250));
   }
   assert.equal(oldStatus, 401, 'the old secret stops working within 5 s');
   assert.equal((await token(app, basic('shop-app', rotated.secret), { grant_type: 'password' })).statusCode, 200);
   assert.equal((await me(app, issued)).statusCode, 200, 'rotation does not revoke tokens already issued');
 
+  // tokens revoke also finds an external shopper by its reference id.
+  const ext = (await token(app, basic('shop-two', two.secret), { grant_type: 'client_credentials', dr_external_reference_id: 'ext-42' })).json() as { access_token: string };
+  assert.equal((await me(app, ext.access_token)).statusCode, 200);
+  const extRevoked = JSON.parse((await ok(store, ['tokens', 'revoke', '--site', 'shop', '--shopper', 'ext-42', '--json'])).stdout) as { externalReferenceId: string; accessTokens: number };
+  assert.deepEqual([extRevoked.externalReferenceId, extRevoked.accessTokens], ['ext-42', 1]);
+  assert.equal(deathReason(await me(app, ext.access_token)), 'Token revoked');
+
+  const n = 2 + issuedWhileCached;
   const deleted = await ok(store, ['keys', 'delete', 'shop-app']);
-  assert.match(deleted.stdout, /deleted key shop-app \(site shop\); revoked 2 access and 2 refresh tokens/);
+  assert.match(deleted.stdout, new RegExp(`deleted key shop-app \\(site shop\\); revoked ${n} access and ${n} refresh tokens`));
   assert.equal(deathReason(await me(app, issued)), 'Token revoked');
   const keys = JSON.parse((await ok(store, ['keys', 'list', 'shop', '--json'])).stdout) as Array<{ key: string }>;
   assert.deepEqual(keys.map((k) => k.key), ['shop-two']);
