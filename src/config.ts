@@ -85,10 +85,15 @@ function originOf(value: string, name: string): string {
   }
 }
 
+/** Where the SQLite file and the generated secret live (DATA_DIR, default ./data), absolute. */
+export function dataDirOf(env: NodeJS.ProcessEnv): string {
+  return resolve(env.DATA_DIR || './data');
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config {
   const port = intOf(env.PORT, 8080, 'PORT');
   const host = env.HOST || '0.0.0.0';
-  const dataDir = resolve(env.DATA_DIR || './data');
+  const dataDir = dataDirOf(env);
   const databaseURL = env.DATABASE_URL || null;
   const local = `http://${host === '0.0.0.0' || host === '::' ? 'localhost' : host}:${port}`;
   const demoPortSet = env.DEMO_PORT !== undefined && env.DEMO_PORT !== '';

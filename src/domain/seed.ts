@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { Insertable } from 'kysely';
+import type { ApiKeyTable, ShopperTable, SiteTable } from '../db/schema.js';
 import { hashPassword, hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { clearSiteCache } from './sites.js';
@@ -72,6 +74,64 @@ export function readSeedFile(file: string): Seed {
   return parsed;
 }
 
+export type SiteSeed = Seed['sites'][number];
+export type ApiKeySeed = NonNullable<SiteSeed['apiKeys']>[number];
+export type ShopperSeed = NonNullable<SiteSeed['shoppers']>[number];
+export type ProductSeed = NonNullable<SiteSeed['products']>[number];
+
+/** The schema of one site, key, shopper or product, so the admin command checks what a seed file would. */
+export const SiteSeedSchema = SeedSchema.properties.sites.items;
+export const ApiKeySeedSchema = SiteSeedSchema.properties.apiKeys.items;
+export const ShopperSeedSchema = SiteSeedSchema.properties.shoppers.items;
+export const ProductSeedSchema = SiteSeedSchema.properties.products.items;
+
+/** The `sites` row of a seeded site, defaults filled in. */
+export function siteRowOf(site: SiteSeed): Insertable<SiteTable> {
+  return {
+    id: site.id,
+    name: site.name,
+    locale: site.locale ?? 'en_US',
+    currency: site.currency ?? 'USD',
+    ttl_seconds: site.session?.ttlSeconds ?? 86400,
+    idle_seconds: site.session?.idleSeconds ?? 0,
+    refresh_ttl_seconds: site.session?.refreshTtlSeconds ?? 31536000,
+    refresh_grace_seconds: site.session?.refreshGraceSeconds ?? 30,
+    allowed_origins: site.allowedOrigins ? JSON.stringify(site.allowedOrigins) : null,
+    session_token_exchange: site.sessionTokenExchange ?? 'any',
+    limits: site.limits ? JSON.stringify(site.limits) : null
+  };
+}
+
+/** The `api_keys` row of a key: its secret only as a hash. */
+export function apiKeyRowOf(ctx: Ctx, siteId: string, key: ApiKeySeed): Insertable<ApiKeyTable> {
+  if (key.type === 'confidential' && key.secret === undefined) {
+    throw new Error(`seed: confidential key ${key.key} needs a secret`);
+  }
+  return {
+    key: key.key,
+    site_id: siteId,
+    type: key.type,
+    secret_hash: key.secret === undefined ? null : hashSecret(ctx.secret, 'api-key-secret', key.secret)
+  };
+}
+
+/** The `shoppers` row of a new registered shopper; the password arrives already hashed. */
+export function shopperRowOf(siteId: string, shopper: ShopperSeed, passwordHash: string, now: number): Insertable<ShopperTable> {
+  return {
+    id: randomHex(16),
+    site_id: siteId,
+    username: shopper.username,
+    password_hash: passwordHash,
+    external_ref: null,
+    first_name: shopper.firstName ?? '',
+    last_name: shopper.lastName ?? '',
+    email: shopper.email ?? '',
+    locale: null,
+    currency: null,
+    created_at: now
+  };
+}
+
 /**
  * Loads a seed idempotently: sites, keys and products are upserted; a shopper's password is
  * set only when the shopper is new (an operator's later change is not undone by a restart).
@@ -86,31 +146,11 @@ export async function loadSeed(ctx: Ctx, seed: Seed): Promise<void> {
   }
   await ctx.db.transaction().execute(async (trx) => {
     for (const site of seed.sites) {
-      const row = {
-        id: site.id,
-        name: site.name,
-        locale: site.locale ?? 'en_US',
-        currency: site.currency ?? 'USD',
-        ttl_seconds: site.session?.ttlSeconds ?? 86400,
-        idle_seconds: site.session?.idleSeconds ?? 0,
-        refresh_ttl_seconds: site.session?.refreshTtlSeconds ?? 31536000,
-        refresh_grace_seconds: site.session?.refreshGraceSeconds ?? 30,
-        allowed_origins: site.allowedOrigins ? JSON.stringify(site.allowedOrigins) : null,
-        session_token_exchange: site.sessionTokenExchange ?? 'any',
-        limits: site.limits ? JSON.stringify(site.limits) : null
-      } as const;
+      const row = siteRowOf(site);
       const { id: _id, ...update } = row;
       await trx.insertInto('sites').values(row).onConflict((oc) => oc.column('id').doUpdateSet(update)).execute();
       for (const key of site.apiKeys ?? []) {
-        if (key.type === 'confidential' && key.secret === undefined) {
-          throw new Error(`seed: confidential key ${key.key} needs a secret`);
-        }
-        const keyRow = {
-          key: key.key,
-          site_id: site.id,
-          type: key.type,
-          secret_hash: key.secret === undefined ? null : hashSecret(ctx.secret, 'api-key-secret', key.secret)
-        };
+        const keyRow = apiKeyRowOf(ctx, site.id, key);
         const { key: _k, ...keyUpdate } = keyRow;
         await trx.insertInto('api_keys').values(keyRow).onConflict((oc) => oc.column('key').doUpdateSet(keyUpdate)).execute();
       }
@@ -120,22 +160,11 @@ export async function loadSeed(ctx: Ctx, seed: Seed): Promise<void> {
           .execute();
       }
       for (const shopper of site.shoppers ?? []) {
-        await trx.insertInto('shoppers').values({
-          id: randomHex(16),
-          site_id: site.id,
-          username: shopper.username,
-          password_hash: passwordHashes.get(`${site.id}\0${shopper.username}`) as string,
-          external_ref: null,
-          first_name: shopper.firstName ?? '',
-          last_name: shopper.lastName ?? '',
-          email: shopper.email ?? '',
-          locale: null,
-          currency: null,
-          created_at: now
-        }).onConflict((oc) => oc.columns(['site_id', 'username']).doUpdateSet({
-          first_name: shopper.firstName ?? '',
-          last_name: shopper.lastName ?? '',
-          email: shopper.email ?? ''
+        const shopperRow = shopperRowOf(site.id, shopper, passwordHashes.get(`${site.id}\0${shopper.username}`) as string, now);
+        await trx.insertInto('shoppers').values(shopperRow).onConflict((oc) => oc.columns(['site_id', 'username']).doUpdateSet({
+          first_name: shopperRow.first_name,
+          last_name: shopperRow.last_name,
+          email: shopperRow.email
         })).execute();
       }
     }

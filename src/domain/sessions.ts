@@ -174,6 +174,26 @@ export async function getSession(db: Executor, sessionId: string): Promise<Sessi
   return (await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()) ?? null;
 }
 
+/**
+ * Ends a session now (the admin command): it expires this instant, so its cookie values, session
+ * tokens and access tokens answer "Session expired" on their next use, and its refresh tokens are
+ * revoked so a signed-in shopper's refresh cannot continue it on a new session. Returns false
+ * when there is no such session.
+ */
+export async function endSession(ctx: Ctx, sessionId: string): Promise<boolean> {
+  const now = ctx.now();
+  return await ctx.db.transaction().execute(async (trx) => {
+    const session = await getSession(trx, sessionId);
+    if (session === null) return false;
+    if (session.expires_at > now) {
+      await trx.updateTable('sessions').set({ expires_at: now }).where('id', '=', sessionId).execute();
+    }
+    await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' })
+      .where('session_id', '=', sessionId).where('revoked_reason', 'is', null).execute();
+    return true;
+  });
+}
+
 /** How long an ended session's rows are kept so late callers still hear "Session expired". */
 export const EXPIRED_RETENTION_MS = 24 * 3600 * 1000;
 

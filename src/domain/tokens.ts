@@ -257,3 +257,35 @@ export async function findAccessToken(ctx: Ctx, raw: string): Promise<AccessToke
   if (raw.length === 0 || raw.length > 512) return null;
   return (await ctx.db.selectFrom('access_tokens').selectAll().where('hash', '=', accessHash(ctx, raw)).executeTakeFirst()) ?? null;
 }
+
+export interface RevokedCount {
+  accessTokens: number;
+  refreshTokens: number;
+}
+
+/**
+ * Revokes every access and refresh token of a shopper on a site (the admin command): the tokens
+ * on any of the shopper's sessions and every refresh token issued to the shopper. Validation
+ * reads `revoked_reason` on each call, so the next use answers "Token revoked".
+ */
+export async function revokeShopperTokens(ctx: Ctx, siteId: string, shopperId: string): Promise<RevokedCount> {
+  return await ctx.db.transaction().execute(async (trx) => {
+    const sessions = trx.selectFrom('sessions').select('id').where('site_id', '=', siteId).where('shopper_id', '=', shopperId);
+    const access = await trx.updateTable('access_tokens').set({ revoked_reason: 'revoked' })
+      .where('session_id', 'in', sessions).where('revoked_reason', 'is', null).executeTakeFirst();
+    const refresh = await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' })
+      .where('site_id', '=', siteId)
+      .where((eb) => eb.or([eb('shopper_id', '=', shopperId), eb('session_id', 'in', sessions)]))
+      .where('revoked_reason', 'is', null).executeTakeFirst();
+    return { accessTokens: Number(access.numUpdatedRows), refreshTokens: Number(refresh.numUpdatedRows) };
+  });
+}
+
+/** Revokes every token issued to an API key (its deletion by the admin command). */
+export async function revokeKeyTokens(db: Executor, apiKey: string): Promise<RevokedCount> {
+  const access = await db.updateTable('access_tokens').set({ revoked_reason: 'revoked' })
+    .where('api_key', '=', apiKey).where('revoked_reason', 'is', null).executeTakeFirst();
+  const refresh = await db.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' })
+    .where('api_key', '=', apiKey).where('revoked_reason', 'is', null).executeTakeFirst();
+  return { accessTokens: Number(access.numUpdatedRows), refreshTokens: Number(refresh.numUpdatedRows) };
+}
