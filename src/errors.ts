@@ -9,7 +9,12 @@ export class ServiceError extends Error {
   readonly description: string;
   readonly headers: Record<string, string>;
   constructor(status: number, code: string, description: string, headers: Record<string, string> = {}) {
+    // An expected answer, not a bug: no stack trace. Capturing one was the largest cost of
+    // answering a flood of bad tokens or over-budget guests.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${code}: ${description}`);
+    Error.stackTraceLimit = limit;
     this.status = status;
     this.code = code;
     this.description = description;
