@@ -42,7 +42,10 @@ interface Child { proc: ChildProcess; base: string; stderr: () => string }
 
 async function start(args: string[], env: Record<string, string>, readyPath: string): Promise<Child> {
   const port = await freePort();
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' };
+  // DATABASE_URL and REDIS_URL reach a server only when its case names them: the SQLite cases
+  // must not inherit the PostgreSQL URL that turns the PostgreSQL cases on.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, SESSIONLINK_SEED: _seed, ...inherited } = process.env;
+  const childEnv: NodeJS.ProcessEnv = { ...inherited, ...env, PORT: String(port), HOST: '127.0.0.1' };
   const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
