@@ -7,7 +7,7 @@ import {
 /**
  * Kysely's own better-sqlite3 driver prepares every statement anew and commits every transaction
  * on its own. This one keeps prepared statements and groups commits: the writes of every request
- * handled in one turn of the event loop go into one SQLite transaction, committed (in a
+ * handled in the same two turns of the event loop go into one SQLite transaction, committed (in a
  * `setImmediate`) before any of those requests is told it succeeded. Each Kysely transaction is a
  * savepoint inside it, so a failed one rolls back alone; a failed group commit fails every request
  * in the group, and none of them has answered yet.
@@ -191,12 +191,15 @@ class GroupCommitDriver implements Driver, FastPath {
   #scheduleFlush(): void {
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      setImmediate(() => {
+      // Two turns of the event loop, not one: requests whose bytes arrive in the next poll phase
+      // join the group too (about 8% more grants per second at 10 connections, at well under a
+      // millisecond of latency).
+      setImmediate(() => setImmediate(() => {
         this.#flushScheduled = false;
         // COMMIT would also end a transaction still running (awaiting something slow inside it);
         // its release schedules the next flush instead.
         if (!this.#locked) this.#flush();
-      });
+      }));
     }
   }
 
