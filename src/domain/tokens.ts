@@ -146,7 +146,9 @@ export async function revokeRefreshToken(ctx: Ctx, raw: string, apiKey: string):
 }
 
 async function revokeChain(db: Executor, chainId: string): Promise<void> {
-  await db.updateTable('access_tokens').set({ revoked_reason: 'revoked' }).where('chain_id', '=', chainId).execute();
+  // Every access token of a chain was issued with a refresh token that names it.
+  await db.updateTable('access_tokens').set({ revoked_reason: 'revoked' })
+    .where('hash', 'in', db.selectFrom('refresh_tokens').select('access_hash').where('chain_id', '=', chainId)).execute();
   await db.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' }).where('chain_id', '=', chainId).execute();
 }
 
