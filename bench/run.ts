@@ -1,6 +1,7 @@
 // npm run bench: throughput and p99 latency of Sessionlink against a bare Fastify route (the limit)
-// and oidc-provider (the peer). Each server runs as its own child process on 127.0.0.1.
-// Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 10), BENCH_RUNS (default 3),
+// and oidc-provider (the peer). Each server runs as its own child process on 127.0.0.1. Each ratio
+// comes from runs taken by turns with its yardstick (see paired()).
+// Env: BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 10), BENCH_RUNS (default 5),
 // BENCH_WARMUP_SECONDS (default 2), DATABASE_URL (adds the PostgreSQL cases), BENCH_SCALE (default
 // 1000000: validation and issuance again with that many live sessions in the database against
 // 1,000, with the server's peak resident memory; 0 skips it).
@@ -18,9 +19,9 @@ import { DEMO_SEED } from '../src/domain/seed.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+const SECONDS = Number(process.env.BENCH_SECONDS || 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
-const RUNS = Number(process.env.BENCH_RUNS || 3);
+const RUNS = Number(process.env.BENCH_RUNS || 5);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS || 2);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 
@@ -87,20 +88,51 @@ function cannon(base: string, req: Request, seconds: number): Promise<any> {
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number; };
 
-async function measure(name: string, base: string, req: Request): Promise<CaseResult> {
+interface Target { name: string; base: string; req: Request }
+interface Run { rps: number; p99: number; non2xx: number; errors: number }
+
+async function prepare(t: Target): Promise<void> {
   // Sanity check: the request must succeed before it is worth measuring.
-  const check = await fetch(base + req.path, { method: req.method, headers: req.headers, body: req.body });
-  if (check.status >= 300) throw new Error(`${name}: ${req.method} ${req.path} answered ${check.status}: ${await check.text()}`);
-  if (WARMUP > 0) await cannon(base, req, WARMUP);
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) {
-    const r = await cannon(base, req, SECONDS);
-    runs.push({ rps: r.requests.average as number, p99: r.latency.p99 as number, non2xx: r.non2xx as number, errors: (r.errors as number) + (r.timeouts as number) });
-  }
+  const check = await fetch(t.base + t.req.path, { method: t.req.method, headers: t.req.headers, body: t.req.body });
+  if (check.status >= 300) throw new Error(`${t.name}: ${t.req.method} ${t.req.path} answered ${check.status}: ${await check.text()}`);
+  if (WARMUP > 0) await cannon(t.base, t.req, WARMUP);
+}
+
+async function runOnce(t: Target): Promise<Run> {
+  const r = await cannon(t.base, t.req, SECONDS);
+  return { rps: r.requests.average as number, p99: r.latency.p99 as number, non2xx: r.non2xx as number, errors: (r.errors as number) + (r.timeouts as number) };
+}
+
+function summarise(name: string, runs: Run[]): CaseResult {
   const res = { case: name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), runs };
   const bad = runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
   process.stderr.write(`  ${name}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms${bad ? ` (${bad} non-2xx/errors!)` : ''}\n`);
   return res;
+}
+
+async function measure(name: string, base: string, req: Request): Promise<CaseResult> {
+  const t = { name, base, req };
+  await prepare(t);
+  const runs: Run[] = [];
+  for (let i = 0; i < RUNS; i++) runs.push(await runOnce(t));
+  return summarise(name, runs);
+}
+
+/**
+ * A case and its yardstick, run by turns (a, b, b, a, a, b, …) so that both see the same
+ * machine: on a shared 2-core box the throughput of a whole phase drifts by 2x, and a ratio of
+ * two phases minutes apart measures the drift. Returns both, and the median of the per-turn ratios.
+ */
+async function paired(a: Target, b: Target): Promise<{ a: CaseResult; b: CaseResult; ratio: number }> {
+  await prepare(a);
+  await prepare(b);
+  const ra: Run[] = [];
+  const rb: Run[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    if (i % 2 === 0) { ra.push(await runOnce(a)); rb.push(await runOnce(b)); } else { rb.push(await runOnce(b)); ra.push(await runOnce(a)); }
+  }
+  const ratio = median(ra.map((r, i) => r.rps / rb[i]!.rps));
+  return { a: summarise(a.name, ra), b: summarise(`${b.name} (paired with the row above)`, rb), ratio };
 }
 
 // The demo site with its budgets (src/http/budgets.ts) raised: the benchmark drives one client
@@ -132,34 +164,30 @@ function peakRssMiB(pid: number | undefined): number {
   }
 }
 
-/** Validation and issuance on SQLite with `sessions` live sessions already in the database. */
-async function scaleCases(sessions: number): Promise<{ results: CaseResult[]; peakRss: number }> {
+interface Filled { child: Child; dataDir: string; token: string; label: string }
+
+/** A SQLite server with `sessions` live sessions already in its database. */
+async function filledServer(sessions: number): Promise<Filled> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-scale-'));
   const secret = randomBytes(32).toString('hex');
-  try {
-    const t0 = Date.now();
-    await fillSessions(dataDir, secret, sessions);
-    process.stderr.write(`  (filled ${sessions} sessions in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-    writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
-    const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/healthz');
-    try {
-      const base = child.base;
-      const anon = await postForm(base, '/oauth20/token', 'grant_type=client_credentials');
-      const label = sessions >= 1_000_000 ? `${sessions / 1_000_000}M` : sessions >= 1000 ? `${sessions / 1000}k` : String(sessions);
-      const results = [
-        await measure(`sessionlink-sqlite ${label} sessions: validate GET /v1/shoppers/me`, base, { method: 'GET', path: '/v1/shoppers/me', headers: { authorization: `Bearer ${anon.access_token}`, accept: 'application/json' } }),
-        await measure(`sessionlink-sqlite ${label} sessions: issue client_credentials`, base, { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' })
-      ];
-      return { results, peakRss: peakRssMiB(child.proc.pid) };
-    } finally {
-      await stop(child);
-    }
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  const t0 = Date.now();
+  await fillSessions(dataDir, secret, sessions);
+  process.stderr.write(`  (filled ${sessions} sessions in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
+  const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/healthz');
+  const anon = await postForm(child.base, '/oauth20/token', 'grant_type=client_credentials');
+  const label = sessions >= 1_000_000 ? `${sessions / 1_000_000}M` : sessions >= 1000 ? `${sessions / 1000}k` : String(sessions);
+  return { child, dataDir, token: anon.access_token as string, label };
 }
 
-async function sessionlinkCases(label: string, env: Record<string, string>): Promise<CaseResult[]> {
+async function dropFilled(f: Filled): Promise<void> {
+  await stop(f.child);
+  rmSync(f.dataDir, { recursive: true, force: true });
+}
+
+interface Yardsticks { limit: Target; peer: Target }
+
+async function sessionlinkCases(label: string, env: Record<string, string>, y: Yardsticks, ratios: Record<string, number>): Promise<CaseResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-bench-'));
   writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
   const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/store/acme/SessionToken?format=json');
@@ -173,10 +201,16 @@ async function sessionlinkCases(label: string, env: Record<string, string>): Pro
     const bearer = (t: string) => ({ authorization: `Bearer ${t}`, accept: 'application/json' });
     const out: CaseResult[] = [];
     const p = `sessionlink-${label}`;
+    const validate = await paired({ name: `${p} validate GET /v1/shoppers/me`, base, req: { method: 'GET', path: '/v1/shoppers/me', headers: bearer(anon.access_token) } }, y.limit);
+    out.push(validate.a, validate.b);
+    ratios[`${label} validation (shoppers/me) / limit`] = validate.ratio;
+    const issue = await paired({ name: `${p} issue client_credentials`, base, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }, y.peer);
+    out.push(issue.a, issue.b);
+    ratios[`${label} issuance / peer`] = issue.ratio;
+    const exchange = await paired({ name: `${p} exchange dr_session_token`, base, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: `grant_type=password&dr_session_token=${sessionToken}` } }, y.peer);
+    out.push(exchange.a, exchange.b);
+    ratios[`${label} exchange / peer`] = exchange.ratio;
     out.push(await measure(`${p} validate GET /oauth20/access-tokens`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(anon.access_token) }));
-    out.push(await measure(`${p} validate GET /v1/shoppers/me`, base, { method: 'GET', path: '/v1/shoppers/me', headers: bearer(anon.access_token) }));
-    out.push(await measure(`${p} issue client_credentials`, base, { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' }));
-    out.push(await measure(`${p} exchange dr_session_token`, base, { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: `grant_type=password&dr_session_token=${sessionToken}` }));
     out.push(await measure(`${p} SessionToken site action`, base, { method: 'GET', path: '/store/acme/SessionToken?format=json', headers: { cookie } }));
     out.push(await measure(`${p} token info (shopper token)`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(full.access_token) }));
     return out;
@@ -189,36 +223,43 @@ async function sessionlinkCases(label: string, env: Record<string, string>): Pro
 async function main(): Promise<void> {
   process.stderr.write(`bench: ${RUNS} runs x ${SECONDS}s, ${CONNECTIONS} connections, warm-up ${WARMUP}s\n`);
   const results: CaseResult[] = [];
-  const bare = await start(['bench/bare-server.ts'], {}, '/');
-  try { results.push(await measure('limit: bare Fastify GET /', bare.base, { method: 'GET', path: '/' })); } finally { await stop(bare); }
-  const peer = await start(['bench/peer-server.ts'], {}, '/.well-known/openid-configuration');
-  try { results.push(await measure('peer: oidc-provider client_credentials', peer.base, { method: 'POST', path: '/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' })); } finally { await stop(peer); }
-  const sqlite = await sessionlinkCases('sqlite', {});
-  results.push(...sqlite);
-  const pg = process.env.DATABASE_URL ? await sessionlinkCases('postgres', { DATABASE_URL: process.env.DATABASE_URL }) : [];
-  results.push(...pg);
-  if (!process.env.DATABASE_URL) process.stderr.write('  (DATABASE_URL unset: PostgreSQL cases skipped)\n');
+  const ratios: Record<string, number> = {};
   const scale: Record<string, number> = {};
+  // The yardsticks run (idle) the whole time, so each case is measured by turns with its own.
+  const bare = await start(['bench/bare-server.ts'], {}, '/');
+  const peer = await start(['bench/peer-server.ts'], {}, '/.well-known/openid-configuration');
+  try {
+    const y: Yardsticks = {
+      limit: { name: 'limit: bare Fastify GET /', base: bare.base, req: { method: 'GET', path: '/' } },
+      peer: { name: 'peer: oidc-provider client_credentials', base: peer.base, req: { method: 'POST', path: '/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }
+    };
+    results.push(...await sessionlinkCases('sqlite', {}, y, ratios));
+    if (process.env.DATABASE_URL) results.push(...await sessionlinkCases('postgres', { DATABASE_URL: process.env.DATABASE_URL }, y, ratios));
+    else process.stderr.write('  (DATABASE_URL unset: PostgreSQL cases skipped)\n');
+  } finally {
+    await stop(bare);
+    await stop(peer);
+  }
   if (SCALE > 0) {
-    const small = await scaleCases(1000);
-    const large = await scaleCases(SCALE);
-    results.push(...small.results, ...large.results);
-    scale['peak RSS MiB, 1k sessions'] = small.peakRss;
-    scale[`peak RSS MiB, ${SCALE} sessions`] = large.peakRss;
-    scale[`validation ${SCALE} / 1k sessions`] = large.results[0]!.rps / small.results[0]!.rps;
-    scale[`issuance ${SCALE} / 1k sessions`] = large.results[1]!.rps / small.results[1]!.rps;
+    // Both databases are served at once (the idle one costs nothing) and measured by turns.
+    const small = await filledServer(1000);
+    const large = await filledServer(SCALE);
+    try {
+      const me = (f: Filled): Target => ({ name: `sessionlink-sqlite ${f.label} sessions: validate GET /v1/shoppers/me`, base: f.child.base, req: { method: 'GET', path: '/v1/shoppers/me', headers: { authorization: `Bearer ${f.token}`, accept: 'application/json' } } });
+      const issue = (f: Filled): Target => ({ name: `sessionlink-sqlite ${f.label} sessions: issue client_credentials`, base: f.child.base, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } });
+      const v = await paired(me(large), me(small));
+      const i = await paired(issue(large), issue(small));
+      results.push(v.a, v.b, i.a, i.b);
+      scale[`validation ${large.label} / ${small.label} sessions`] = v.ratio;
+      scale[`issuance ${large.label} / ${small.label} sessions`] = i.ratio;
+      scale[`peak RSS MiB, ${small.label} sessions`] = peakRssMiB(small.child.proc.pid);
+      scale[`peak RSS MiB, ${large.label} sessions`] = peakRssMiB(large.child.proc.pid);
+    } finally {
+      await dropFilled(small);
+      await dropFilled(large);
+    }
   }
 
-  const limit = results[0] as CaseResult;
-  const peerRes = results[1] as CaseResult;
-  const ratios: Record<string, number> = {};
-  for (const [label, set] of [['sqlite', sqlite], ['postgres', pg]] as const) {
-    if (set.length === 0) continue;
-    ratios[`${label} validate access-tokens / limit`] = set[0]!.rps / limit.rps;
-    ratios[`${label} validate shoppers/me / limit`] = set[1]!.rps / limit.rps;
-    ratios[`${label} issuance / peer`] = set[2]!.rps / peerRes.rps;
-    ratios[`${label} exchange / peer`] = set[3]!.rps / peerRes.rps;
-  }
   const w = Math.max(...results.map((r) => r.case.length));
   const lines = [`| ${'case'.padEnd(w)} | req/s (median) | p99 ms |`, `|${'-'.repeat(w + 2)}|---------------:|-------:|`];
   for (const r of results) lines.push(`| ${r.case.padEnd(w)} | ${r.rps.toFixed(0).padStart(14)} | ${String(r.p99).padStart(6)} |`);
