@@ -174,7 +174,7 @@ async function filledServer(sessions: number): Promise<Filled> {
   await fillSessions(dataDir, secret, sessions);
   process.stderr.write(`  (filled ${sessions} sessions in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
-  const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/healthz');
+  const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn' }, '/healthz');
   const anon = await postForm(child.base, '/oauth20/token', 'grant_type=client_credentials');
   const label = sessions >= 1_000_000 ? `${sessions / 1_000_000}M` : sessions >= 1000 ? `${sessions / 1000}k` : String(sessions);
   return { child, dataDir, token: anon.access_token as string, label };
@@ -187,10 +187,11 @@ async function dropFilled(f: Filled): Promise<void> {
 
 interface Yardsticks { limit: Target; peer: Target }
 
+// Every server gets a seed file, so none starts the demo storefront beside it.
 async function sessionlinkCases(label: string, env: Record<string, string>, y: Yardsticks, ratios: Record<string, number>): Promise<CaseResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-bench-'));
   writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
-  const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn', DEMO_PORT: String(await freePort()) }, '/store/acme/SessionToken?format=json');
+  const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn' }, '/store/acme/SessionToken?format=json');
   try {
     const base = child.base;
     const st = await fetch(base + '/store/acme/SessionToken?format=json');
