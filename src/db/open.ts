@@ -45,9 +45,9 @@ export function openSqliteFile(dataDir: string): SQLite.Database {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
-  // 64 MiB of page cache (the default is 2 MiB): with a million live sessions the indexes that
-  // every request walks stay in memory.
-  sqlite.pragma('cache_size = -65536');
+  // 16 MiB of page cache (the default is 2 MiB): with a million live sessions the inner pages of
+  // every index a request walks stay in memory, and the server stays well under 300 MiB.
+  sqlite.pragma('cache_size = -16384');
   // Statement journals (each savepoint of a group commit needs one) in memory, not in temp files
   // opened and unlinked per transaction.
   sqlite.pragma('temp_store = MEMORY');
