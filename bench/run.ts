@@ -4,7 +4,8 @@
 // Env: BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 10), BENCH_RUNS (default 5),
 // BENCH_WARMUP_SECONDS (default 2), DATABASE_URL (adds the PostgreSQL cases), BENCH_SCALE (default
 // 1000000: validation and issuance again with that many live sessions in the database against
-// 1,000, with the server's peak resident memory; 0 skips it).
+// 1,000, with the server's peak resident memory; 0 skips it), BENCH_PARTS (`cases`, `scale`, or
+// both, the default).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 10);
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS || 2);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
+/** `cases`, `scale` or both (default): which parts to run. */
+const PARTS = (process.env.BENCH_PARTS ?? 'cases,scale').split(',');
 
 interface Request { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }
 interface CaseResult { case: string; rps: number; p99: number; runs: { rps: number; p99: number; non2xx: number; errors: number }[] }
@@ -227,9 +230,9 @@ async function main(): Promise<void> {
   const ratios: Record<string, number> = {};
   const scale: Record<string, number> = {};
   // The yardsticks run (idle) the whole time, so each case is measured by turns with its own.
-  const bare = await start(['bench/bare-server.ts'], {}, '/');
-  const peer = await start(['bench/peer-server.ts'], {}, '/.well-known/openid-configuration');
-  try {
+  const bare = PARTS.includes('cases') ? await start(['bench/bare-server.ts'], {}, '/') : null;
+  const peer = PARTS.includes('cases') ? await start(['bench/peer-server.ts'], {}, '/.well-known/openid-configuration') : null;
+  if (bare !== null && peer !== null) try {
     const y: Yardsticks = {
       limit: { name: 'limit: bare Fastify GET /', base: bare.base, req: { method: 'GET', path: '/' } },
       peer: { name: 'peer: oidc-provider client_credentials', base: peer.base, req: { method: 'POST', path: '/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }
@@ -241,7 +244,7 @@ async function main(): Promise<void> {
     await stop(bare);
     await stop(peer);
   }
-  if (SCALE > 0) {
+  if (SCALE > 0 && PARTS.includes('scale')) {
     // Both databases are served at once (the idle one costs nothing) and measured by turns.
     const small = await filledServer(1000);
     const large = await filledServer(SCALE);

@@ -11,7 +11,16 @@ function seedWith(limits: Record<string, number>): Seed {
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app'];
 
+/** A new anonymous session as a browser app makes it: the password grant with a public key. */
 async function guest(app: App, ip: string): Promise<LightMyRequestResponse> {
+  return await app.inject({
+    method: 'POST', url: '/oauth20/token', remoteAddress: ip,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=password&client_id=acme-public'
+  });
+}
+
+/** A guest checkout session made by a confidential app on its own server. */
+async function serverGuest(app: App, ip: string): Promise<LightMyRequestResponse> {
   return await app.inject({
     method: 'POST', url: '/oauth20/token', remoteAddress: ip,
     headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials'
@@ -110,7 +119,7 @@ test('live anonymous sessions per site are capped; sessions that end free the ro
 
 test('Shopper API quota per API key: X-RateLimit-* on each answer, then 429 rate-limit-exceeded in the Shopper API shape', async (t) => {
   const { app, db, clock } = await buildTestApp(t, { seed: seedWith({ apiRequestsPerKey: 5 }) });
-  const issued = await guest(app, '203.0.113.9');
+  const issued = await serverGuest(app, '203.0.113.9');
   const token = (issued.json() as { access_token: string }).access_token;
   const me = async () => await app.inject({ method: 'GET', url: '/v1/shoppers/me?format=json', headers: { authorization: `Bearer ${token}` } });
   const remaining: string[] = [];
@@ -173,4 +182,12 @@ test('with REDIS_URL two processes share the guest budget of an address (real Re
   await new Promise((r) => setTimeout(r, 2500));
   assert.equal(await newSession(a.app), 429, 'a counts b\'s session too');
   assert.equal(await newSession(b.app), 429, 'b counts a\'s three');
+});
+
+test('the server of a confidential app is one address for all its shoppers: it meets the site budget, not the per-IP one', async (t) => {
+  const { app } = await buildTestApp(t, { seed: seedWith({ newSessionsPerIP: 2, newSessionsPerSite: 5 }) });
+  for (let i = 0; i < 5; i++) assert.equal((await serverGuest(app, '10.0.0.7')).statusCode, 200, `guest ${i}`);
+  assertLimited(await serverGuest(app, '10.0.0.7'), 5);
+  // The site budget is shared: a browser now meets it too.
+  assertLimited(await guest(app, '10.0.0.8'), 5);
 });

@@ -54,6 +54,14 @@ test('an autocommit write on the fast path is committed before it resolves', asy
   assert.equal((other.prepare('SELECT count(*) AS n FROM probe').get() as { n: number }).n, 20);
   await assert.rejects(insertProbe.run(db, { id: 'x1', n: 1 }), /UNIQUE/);
   assert.equal((other.prepare('SELECT count(*) AS n FROM probe').get() as { n: number }).n, 20);
+  // A failed write must not leave the next one unacknowledged-but-answered (or the group open).
+  await insertProbe.run(db, { id: 'after-failure', n: 0 });
+  assert.equal((other.prepare('SELECT count(*) AS n FROM probe').get() as { n: number }).n, 21);
+  await new Promise((r) => setTimeout(r, 20));
+  const writer = new SQLite(join(dir, 'sessionlink.db'));
+  t.after(() => writer.close());
+  writer.pragma('busy_timeout = 0');
+  writer.prepare('INSERT INTO probe (id, n) VALUES (?, ?)').run('other-connection', 0);
 });
 
 test('long reads run on the background thread and see committed rows; the WAL is checkpointed there', async (t) => {

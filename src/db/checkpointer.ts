@@ -30,7 +30,9 @@ parentPort.on('message', (message) => {
  * WAL is copied back into the database (a checkpoint). SQLite does that on the committing
  * connection every 1000 pages, which stalls the event loop for milliseconds at a time, so the
  * server turns automatic checkpoints off and checkpoints from this thread instead. Durability is
- * the same either way: a commit is in the WAL file before anyone is told of it.
+ * the same either way: a commit has been written to the WAL file before anyone is told of it, so a
+ * killed process loses nothing acknowledged; a power cut can lose the last commits not yet synced
+ * (that is what `synchronous = NORMAL` trades, with or without this thread).
  */
 export class Checkpointer {
   readonly #worker: Worker;
@@ -38,15 +40,24 @@ export class Checkpointer {
   readonly #pending = new Map<number, { resolve: (rows: unknown[]) => void; reject: (error: Error) => void }>();
   #nextId = 0;
 
-  constructor(file: string, intervalMs = 500) {
+  #alive = true;
+  #stopping = false;
+
+  constructor(file: string, onDeath: () => void, intervalMs = 500) {
     const module = createRequire(import.meta.url).resolve('better-sqlite3');
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, file, intervalMs } });
     this.#worker.unref();
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     // A failed checkpoint thread must not take the server down; SQLite's own checkpoint on close
     // still empties the WAL.
-    this.#worker.on('error', (error) => this.#failAll(error));
-    this.#worker.on('exit', () => this.#failAll(new Error('the database thread has stopped')));
+    const died = (error: Error): void => {
+      if (!this.#alive) return;
+      this.#alive = false;
+      this.#failAll(error);
+      if (!this.#stopping) onDeath();
+    };
+    this.#worker.on('error', died);
+    this.#worker.on('exit', () => died(new Error('the database thread has stopped')));
     this.#worker.on('message', (message: { id: number; rows?: unknown[]; error?: string }) => {
       const waiter = this.#pending.get(message.id);
       if (waiter === undefined) return;
@@ -57,11 +68,16 @@ export class Checkpointer {
     });
   }
 
+  get alive(): boolean {
+    return this.#alive;
+  }
+
   /**
    * Runs a long read (a count over a million rows) on this thread's connection, so it does not
    * stall the event loop. It sees the last committed state.
    */
   async read(sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
+    if (!this.#alive) throw new Error('the database thread has stopped');
     const id = this.#nextId++;
     const rows = new Promise<unknown[]>((resolve, reject) => this.#pending.set(id, { resolve, reject }));
     this.#worker.ref();
@@ -75,6 +91,8 @@ export class Checkpointer {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
+    if (!this.#alive) return;
     // Unreferenced while it runs (it must not keep a process alive), referenced while it stops.
     this.#worker.ref();
     this.#worker.postMessage({ type: 'stop' });

@@ -63,7 +63,8 @@ export function fastPathOf(db: { getExecutor(): { adapter: object } }): FastPath
 function checkpointerFor(sqlite: SQLite.Database): Checkpointer | null {
   if (sqlite.memory || sqlite.pragma('journal_mode', { simple: true }) !== 'wal') return null;
   sqlite.pragma('wal_autocheckpoint = 0');
-  return new Checkpointer(sqlite.name);
+  // Should the thread die, the serving connection checkpoints for itself again (SQLite's default).
+  return new Checkpointer(sqlite.name, () => { if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 1000'); });
 }
 
 interface Deferred {
@@ -94,6 +95,8 @@ class GroupCommitDriver implements Driver, FastPath {
   #flushScheduled = false;
   /** Whether the current holder of the connection wrote anything. */
   #wrote = false;
+  /** Whether the open group holds any write (then every answer that read it waits for it). */
+  #groupWrote = false;
   readonly #connection: DatabaseConnection;
   #checkpointer: Checkpointer | null = null;
 
@@ -109,21 +112,27 @@ class GroupCommitDriver implements Driver, FastPath {
   tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean): FastResult | null {
     // Inside a transaction the caller is the holder of the connection; outside, it may use the
     // connection only while nobody holds it (then nothing can interleave: this is synchronous).
-    if (!inTransaction && this.#locked) return null;
-    const wroteBefore = this.#wrote;
-    const result = this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
-    if (inTransaction || this.#wrote === wroteBefore || this.#group === null) {
-      return result;
+    if (inTransaction) return this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
+    if (this.#locked) return null;
+    let result: FastResult;
+    try {
+      result = this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
+    } finally {
+      // Nobody holds the connection, so there is no holder's flag to keep; a group this statement
+      // opened (even if it failed) must still be committed.
+      this.#wrote = false;
+      if (this.#group !== null) this.#scheduleFlush();
     }
-    // An autocommit write: it joins the open group, and is acknowledged when that commits.
-    this.#wrote = wroteBefore;
+    // An autocommit write is acknowledged when its group commits; so is a read that may have
+    // seen another request's write in that group (it must not answer with uncommitted data).
     const group = this.#group;
-    this.#scheduleFlush();
+    if (group === null || !this.#groupWrote) return result;
     return { ...result, committed: group.promise };
   }
 
   readInBackground(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | null {
-    return this.#checkpointer?.read(sql, parameters) ?? null;
+    // Without a live thread the caller reads on the serving connection instead.
+    return this.#checkpointer?.alive === true ? this.#checkpointer.read(sql, parameters) : null;
   }
 
   async init(): Promise<void> {
@@ -151,7 +160,8 @@ class GroupCommitDriver implements Driver, FastPath {
     }
     if (group !== null) {
       this.#scheduleFlush();
-      if (wrote) await group.promise;
+      // Whoever wrote, or read while the group held writes, answers only once it is committed.
+      if (wrote || this.#groupWrote) await group.promise;
     }
   }
 
@@ -175,6 +185,8 @@ class GroupCommitDriver implements Driver, FastPath {
   }
 
   async destroy(): Promise<void> {
+    // COMMIT would also commit a transaction still running: let it finish first.
+    if (this.#locked) await new Promise<void>((resolve) => this.#queue.push(resolve));
     this.#flush();
     await this.#checkpointer?.stop();
     this.#statements.clear();
@@ -185,6 +197,7 @@ class GroupCommitDriver implements Driver, FastPath {
     if (this.#group === null) {
       this.#run('BEGIN');
       this.#group = deferred();
+      this.#groupWrote = false;
     }
   }
 
@@ -240,13 +253,17 @@ class GroupCommitDriver implements Driver, FastPath {
     }
     // A write outside a Kysely transaction joins the open group like any other.
     this.#openGroup();
-    this.#wrote = true;
     try {
+      let result: QueryResult<R>;
       if (stmt.reader) {
-        return { rows: stmt.all(parameters as unknown[]) as R[] };
+        result = { rows: stmt.all(parameters as unknown[]) as R[] };
+      } else {
+        const { changes, lastInsertRowid } = stmt.run(parameters as unknown[]);
+        result = { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
       }
-      const { changes, lastInsertRowid } = stmt.run(parameters as unknown[]);
-      return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+      this.#wrote = true;
+      this.#groupWrote = true;
+      return result;
     } catch (error) {
       // Some errors (I/O, a full disk) make SQLite roll the whole transaction back.
       if (!this.#sqlite.inTransaction) this.#groupLost(error);

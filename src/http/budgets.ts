@@ -134,14 +134,17 @@ export class Budgets {
    * Admits one new anonymous session for `site` from `ip`, or throws 429 (Retry-After,
    * X-RateLimit-*). Sets X-RateLimit-* of the per-IP budget on the reply.
    */
-  async admitGuest(request: FastifyRequest, reply: FastifyReply, site: Site): Promise<void> {
+  async admitGuest(request: FastifyRequest, reply: FastifyReply, site: Site, options: { confidentialClient?: boolean } = {}): Promise<void> {
     const limits = budgetsOf(site);
     const now = this.ctx.now();
     const windowMs = limits.guestWindowSeconds * 1000;
     const ipKey = `guest-ip:${site.id}:${request.ip}`;
     const siteKey = `guest-site:${site.id}`;
-    const ip = this.counter.peek(ipKey, limits.newSessionsPerIP, windowMs, now);
-    if (!ip.ok) throw over(ip.state);
+    // A confidential app calls from its own servers: one address for all of its shoppers. It
+    // proved its secret, so it gets the site's budget and cap, not one browser's.
+    const perIP = options.confidentialClient !== true;
+    const ip = perIP ? this.counter.peek(ipKey, limits.newSessionsPerIP, windowMs, now) : null;
+    if (ip !== null && !ip.ok) throw over(ip.state);
     const whole = this.counter.peek(siteKey, limits.newSessionsPerSite, windowMs, now);
     if (!whole.ok) throw over(whole.state);
     const live = await this.liveAnonymous(site, now);
@@ -150,8 +153,8 @@ export class Budgets {
       throw new TooManyRequests(wait, rateHeaders({ limit: limits.liveAnonymousSessions, remaining: 0, resetSeconds: wait, retrySeconds: wait }));
     }
     live.count++;
-    this.counter.add(siteKey, limits.newSessionsPerSite, windowMs, now);
-    reply.headers(rateHeaders(this.counter.add(ipKey, limits.newSessionsPerIP, windowMs, now)));
+    const siteState = this.counter.add(siteKey, limits.newSessionsPerSite, windowMs, now);
+    reply.headers(rateHeaders(perIP ? this.counter.add(ipKey, limits.newSessionsPerIP, windowMs, now) : siteState));
   }
 
   /** One Shopper API request on `keyName` of `site`: synchronous, or throws 429. */

@@ -42,7 +42,7 @@ async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, pa
       checkExchangeAllowed(site, client.confidential);
     }
     delete ref.limitedToken;
-    if (ref.sessionToken === undefined) await request.server.budgets.admitGuest(request, reply, site);
+    if (ref.sessionToken === undefined) await request.server.budgets.admitGuest(request, reply, site, { confidentialClient: client.confidential });
     return await anonymousGrant(ctx, site, client.key, ref);
   }
   if (username === undefined || password === undefined) {
@@ -65,7 +65,7 @@ async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedC
   }
   const externalRef = param(params, 'dr_external_reference_id');
   if (externalRef === undefined) {
-    await request.server.budgets.admitGuest(request, reply, site);
+    await request.server.budgets.admitGuest(request, reply, site, { confidentialClient: true });
     return await guestGrant(ctx, site, client.key, request.ip);
   }
   if (externalRef.length > 255) {
