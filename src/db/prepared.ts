@@ -43,10 +43,16 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
     return compiled;
   }
 
+  /** The SQL for `db`'s dialect and the values in parameter order. */
+  #bind(db: Executor, params: Params): { sql: string; values: unknown[] } {
+    const compiled = this.#compile(db);
+    return { sql: compiled.sql, values: compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value)) };
+  }
+
   /** Runs on `db`, which may be a transaction. */
   async execute(db: Executor, params: Params): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
-    const compiled = this.#compile(db);
-    const values = compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value));
+    const compiled = this.#bind(db, params);
+    const { values } = compiled;
     const fast = fastPathOf(db)?.tryRun(compiled.sql, values, db.isTransaction);
     if (fast !== undefined && fast !== null) {
       if (fast.committed !== undefined) await fast.committed;
@@ -60,8 +66,8 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
    * background thread (the event loop goes on serving); elsewhere as usual.
    */
   async background(db: Executor, params: Params): Promise<Row[]> {
-    const compiled = this.#compile(db);
-    const values = compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value));
+    const compiled = this.#bind(db, params);
+    const { values } = compiled;
     const rows = fastPathOf(db)?.readInBackground(compiled.sql, values);
     if (rows !== undefined && rows !== null) return (await rows) as Row[];
     return (await db.executeQuery(CompiledQuery.raw(compiled.sql, values) as CompiledQuery<Row>)).rows;
