@@ -4,11 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { buildApp } from '../src/app.js';
-import { openDatabase, type DB } from '../src/db/open.js';
-import { DEMO_SEED, loadSeed } from '../src/domain/seed.js';
-import { chromiumPath, freePort } from './browser.js';
-import { testConfig } from './helpers.js';
+import type { DB } from '../src/db/open.js';
+import { chromiumPath, listeningApp } from './browser.js';
 
 const executablePath: string = chromiumPath();
 const ARTIFACTS = 'test-artifacts';
@@ -47,13 +44,7 @@ describe('sessionlink.js in Chromium, from a storefront page on another origin w
   const hanging: ServerResponse[] = [];
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const config = testConfig({ port, publicStoreURL: base, publicApiURL: base });
-    db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
-    await loadSeed({ db, secret: config.secret, now: Date.now }, DEMO_SEED);
-    app = await buildApp({ config, db });
-    await app.listen({ port, host: '127.0.0.1' });
+    ({ app, db, base: base } = await listeningApp());
 
     // The storefront: a plain page on another port (another origin) that loads the script from Sessionlink.
     shop = createServer((req, res) => {

@@ -1,14 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumPath, freePort } from './browser.js';
+import { chromiumPath, listeningApp } from './browser.js';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
-import { buildApp } from '../src/app.js';
-import { openDatabase, type DB } from '../src/db/open.js';
-import { DEMO_SEED, loadSeed } from '../src/domain/seed.js';
+import type { DB } from '../src/db/open.js';
 import { escapeHTML, startStorefront } from '../examples/storefront/server.js';
-import { testConfig } from './helpers.js';
 
 
 const executablePath: string = chromiumPath();
@@ -22,13 +19,7 @@ describe('demo storefront', () => {
   let shopBase: string;
 
   before(async () => {
-    const port = await freePort();
-    apiBase = `http://127.0.0.1:${port}`;
-    const config = testConfig({ port, publicStoreURL: apiBase, publicApiURL: apiBase });
-    db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
-    await loadSeed({ db, secret: config.secret, now: Date.now }, DEMO_SEED);
-    app = await buildApp({ config, db });
-    await app.listen({ port, host: '127.0.0.1' });
+    ({ app, db, base: apiBase } = await listeningApp());
     storefront = await startStorefront({
       port: 0, host: '127.0.0.1', apiURL: apiBase, storeURL: apiBase, siteId: 'acme',
       apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'

@@ -1,13 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumPath, freePort } from './browser.js';
+import { chromiumPath, listeningApp } from './browser.js';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser } from 'playwright-core';
-import { buildApp } from '../src/app.js';
-import { openDatabase, type DB } from '../src/db/open.js';
-import { loadSeed } from '../src/domain/seed.js';
-import { SEED, testConfig } from './cart-helpers.js';
+import type { DB } from '../src/db/open.js';
+import { SEED } from './cart-helpers.js';
 
 
 const executablePath: string = chromiumPath();
@@ -21,13 +19,7 @@ describe('e2e: SessionToken JSONP → exchange → API cart → web-checkout →
   let base: string;
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    const config = testConfig({ port, publicStoreURL: base, publicApiURL: base });
-    db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
-    await loadSeed({ db, secret: config.secret, now: Date.now }, SEED);
-    app = await buildApp({ config, db });
-    await app.listen({ port, host: '127.0.0.1' });
+    ({ app, db, base: base } = await listeningApp(SEED));
     browser = await chromium.launch({ executablePath: executablePath as string, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
     mkdirSync(ARTIFACTS, { recursive: true });
   });
