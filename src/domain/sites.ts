@@ -72,3 +72,30 @@ export function allowedOriginsOf(site: Site): string[] | null {
   const list = JSON.parse(site.allowed_origins) as unknown;
   return Array.isArray(list) ? list.filter((o): o is string => typeof o === 'string') : null;
 }
+
+const parsedLimits = new WeakMap<object, WeakMap<Site, unknown>>();
+
+/**
+ * A site's `limits` (seed file) laid over `defaults`: positive integers only, anything else keeps
+ * the default. Parsed once per cached site row, so on a request it is two map lookups.
+ */
+export function siteLimits<T extends { [K in keyof T]: number }>(site: Site | null, defaults: T): T {
+  if (site === null || site.limits === null) return defaults;
+  let cache = parsedLimits.get(defaults);
+  if (cache === undefined) {
+    cache = new WeakMap();
+    parsedLimits.set(defaults, cache);
+  }
+  let limits = cache.get(site) as T | undefined;
+  if (limits === undefined) {
+    const given = JSON.parse(site.limits) as Record<string, unknown>;
+    const merged = { ...defaults } as Record<string, number>;
+    for (const name of Object.keys(merged)) {
+      const value = given[name];
+      if (typeof value === 'number' && Number.isInteger(value) && value > 0) merged[name] = value;
+    }
+    limits = merged as unknown as T;
+    cache.set(site, limits);
+  }
+  return limits;
+}

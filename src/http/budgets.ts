@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
-import type { Site } from '../domain/sites.js';
+import { siteLimits, type Site } from '../domain/sites.js';
 import { TooManyRequests } from '../errors.js';
 import { WindowCounter, type WindowState } from './window-counter.js';
 import { Prepared } from '../db/prepared.js';
@@ -41,22 +41,9 @@ declare module 'fastify' {
   }
 }
 
-const parsed = new WeakMap<Site, BudgetLimits>();
-
-/** The site's budgets; parsed once per cached site object, so this is a map lookup per request. */
+/** The site's budgets (a map lookup per request once parsed). */
 export function budgetsOf(site: Site): BudgetLimits {
-  let limits = parsed.get(site);
-  if (limits !== undefined) return limits;
-  limits = { ...DEFAULT_BUDGETS };
-  if (site.limits !== null) {
-    const given = JSON.parse(site.limits) as Partial<Record<keyof BudgetLimits, unknown>>;
-    for (const name of Object.keys(DEFAULT_BUDGETS) as Array<keyof BudgetLimits>) {
-      const value = given[name];
-      if (typeof value === 'number' && Number.isInteger(value) && value > 0) limits[name] = value;
-    }
-  }
-  parsed.set(site, limits);
-  return limits;
+  return siteLimits(site, DEFAULT_BUDGETS);
 }
 
 /**

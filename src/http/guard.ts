@@ -1,4 +1,4 @@
-import type { Site } from '../domain/sites.js';
+import { siteLimits, type Site } from '../domain/sites.js';
 import { ServiceError, TooManyRequests } from '../errors.js';
 import type { Limiter } from './limiter.js';
 
@@ -20,14 +20,7 @@ export const DEFAULT_LIMITS: GuessLimits = {
 };
 
 export function limitsOf(site: Site | null): GuessLimits {
-  if (site === null || site.limits === null) return DEFAULT_LIMITS;
-  const given = JSON.parse(site.limits) as Partial<Record<keyof GuessLimits, unknown>>;
-  const limits = { ...DEFAULT_LIMITS };
-  for (const name of Object.keys(DEFAULT_LIMITS) as Array<keyof GuessLimits>) {
-    const value = given[name];
-    if (typeof value === 'number' && Number.isInteger(value) && value > 0) limits[name] = value;
-  }
-  return limits;
+  return siteLimits(site, DEFAULT_LIMITS);
 }
 
 /**
