@@ -14,6 +14,7 @@ import { tokenInfoRoutes } from './routes/token-info.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthExtrasRoutes } from './routes/oauth-extras.js';
 import { installMetrics } from './http/metrics.js';
+import { lazyRequestLogger } from './http/request-logger.js';
 import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
 import { storePageRoutes } from './routes/store-pages.js';
@@ -39,6 +40,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
   const app = Fastify({
     logger: options.logger ?? false,
+    childLoggerFactory: lazyRequestLogger,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
     // Path parameters are bounded; longer ones get 404.
