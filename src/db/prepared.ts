@@ -1,6 +1,6 @@
 import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { fastPathOf } from './sqlite-driver.js';
+import { fastPathOf, type RunOptions } from './sqlite-driver.js';
 
 type Executor = Kysely<Database>;
 
@@ -50,10 +50,10 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
   }
 
   /** Runs on `db`, which may be a transaction. */
-  async execute(db: Executor, params: Params): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
+  async execute(db: Executor, params: Params, options?: RunOptions): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
     const compiled = this.#bind(db, params);
     const { values } = compiled;
-    const fast = fastPathOf(db)?.tryRun(compiled.sql, values, db.isTransaction);
+    const fast = fastPathOf(db)?.tryRun(compiled.sql, values, db.isTransaction, options);
     if (fast !== undefined && fast !== null) {
       if (fast.committed !== undefined) await fast.committed;
       return fast as { rows: Row[]; numAffectedRows?: bigint };
@@ -78,7 +78,7 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
   }
 
   /** Rows written (INSERT/UPDATE/DELETE). */
-  async run(db: Executor, params: Params): Promise<number> {
-    return Number((await this.execute(db, params)).numAffectedRows ?? 0n);
+  async run(db: Executor, params: Params, options?: RunOptions): Promise<number> {
+    return Number((await this.execute(db, params, options)).numAffectedRows ?? 0n);
   }
 }

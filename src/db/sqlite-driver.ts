@@ -47,9 +47,29 @@ export interface FastPath {
    * Runs `sql` now, or answers null when it cannot: outside a transaction while a transaction
    * holds the connection, the statement must queue behind it like any other.
    */
-  tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean): FastResult | null;
+  tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean, options?: RunOptions): FastResult | null;
   /** A long read on the background thread's connection; null when there is none (in-memory). */
   readInBackground(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | null;
+  /**
+   * A number that changes whenever a row of `sessions` or `access_tokens` may have changed since
+   * it was last asked: an UPDATE or DELETE of them on this connection, a rolled-back group, or a
+   * commit by any other connection to the file (`PRAGMA data_version`: the admin CLI, another
+   * server process). `check: false` skips the question to SQLite (for bookkeeping only).
+   */
+  generation(check?: boolean): number;
+  /** Resolves when the open group's writes are committed; null when it holds none. */
+  pendingCommit(): Promise<void> | null;
+}
+
+export interface RunOptions {
+  /** The caller keeps the caches this statement would otherwise invalidate (see generation()). */
+  keepsCaches?: boolean;
+}
+
+/** Statements that can change a row an in-process cache keeps (see FastPath.generation()). */
+const INVALIDATING = /^\s*(?:update|delete\s+from)\s+"?(?:sessions|access_tokens)"?[\s.]/i;
+function invalidates(sql: string): boolean {
+  return INVALIDATING.test(sql) || (/^\s*(?:insert|replace)/i.test(sql) && /"(?:sessions|access_tokens)"/.test(sql) && /do update|or replace|^\s*replace/i.test(sql));
 }
 
 const fastPaths = new WeakMap<object, FastPath>();
@@ -87,7 +107,13 @@ const STATEMENT_CACHE_SIZE = 500;
 
 class GroupCommitDriver implements Driver, FastPath {
   readonly #sqlite: SQLite.Database;
-  readonly #statements = new Map<string, SQLite.Statement>();
+  readonly #statements = new Map<string, { stmt: SQLite.Statement; invalidates: boolean }>();
+  /** See FastPath.generation(). */
+  #generation = 0;
+  #dataVersion: SQLite.Statement | null = null;
+  #lastDataVersion = -1;
+  /** Set while a statement whose caller keeps the caches runs. */
+  #keepsCaches = false;
   readonly #queue: (() => void)[] = [];
   #locked = false;
   /** The open group transaction, if any. */
@@ -109,14 +135,14 @@ class GroupCommitDriver implements Driver, FastPath {
     };
   }
 
-  tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean): FastResult | null {
+  tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean, options?: RunOptions): FastResult | null {
     // Inside a transaction the caller is the holder of the connection; outside, it may use the
     // connection only while nobody holds it (then nothing can interleave: this is synchronous).
-    if (inTransaction) return this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
+    if (inTransaction) return this.#executeKeeping(sql, parameters, options);
     if (this.#locked) return null;
     let result: FastResult;
     try {
-      result = this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
+      result = this.#executeKeeping(sql, parameters, options);
     } finally {
       // Nobody holds the connection, so there is no holder's flag to keep; a group this statement
       // opened (even if it failed) must still be committed.
@@ -128,6 +154,31 @@ class GroupCommitDriver implements Driver, FastPath {
     const group = this.#group;
     if (group === null || !this.#groupWrote) return result;
     return { ...result, committed: group.promise };
+  }
+
+  #executeKeeping(sql: string, parameters: readonly unknown[], options: RunOptions | undefined): FastResult {
+    this.#keepsCaches = options?.keepsCaches === true;
+    try {
+      return this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
+    } finally {
+      this.#keepsCaches = false;
+    }
+  }
+
+  generation(check = true): number {
+    if (check) {
+      this.#dataVersion ??= this.#sqlite.prepare('PRAGMA data_version').pluck();
+      const version = this.#dataVersion.get() as number;
+      if (version !== this.#lastDataVersion) {
+        this.#lastDataVersion = version;
+        this.#generation++;
+      }
+    }
+    return this.#generation;
+  }
+
+  pendingCommit(): Promise<void> | null {
+    return this.#group !== null && this.#groupWrote ? this.#group.promise : null;
   }
 
   readInBackground(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | null {
@@ -176,6 +227,8 @@ class GroupCommitDriver implements Driver, FastPath {
   }
 
   async rollbackTransaction(): Promise<void> {
+    // Readers of the rolled-back rows (this transaction's own) may have cached them.
+    this.#generation++;
     if (this.#sqlite.inTransaction) {
       this.#run('ROLLBACK TO sl_tx');
       this.#run('RELEASE sl_tx');
@@ -224,6 +277,8 @@ class GroupCommitDriver implements Driver, FastPath {
       this.#run('COMMIT');
       group.resolve();
     } catch (error) {
+      // Whatever was read of this group and cached never happened.
+      this.#generation++;
       if (this.#sqlite.inTransaction) {
         try { this.#run('ROLLBACK'); } catch { /* the rollback error says less than the commit error */ }
       }
@@ -231,23 +286,27 @@ class GroupCommitDriver implements Driver, FastPath {
     }
   }
 
-  #statement(sql: string): SQLite.Statement {
-    let stmt = this.#statements.get(sql);
-    if (stmt === undefined) {
-      stmt = this.#sqlite.prepare(sql);
+  #statement(sql: string): { stmt: SQLite.Statement; invalidates: boolean } {
+    let entry = this.#statements.get(sql);
+    if (entry === undefined) {
+      const stmt = this.#sqlite.prepare(sql);
+      entry = { stmt, invalidates: !stmt.readonly && invalidates(sql) };
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.clear();
-      this.#statements.set(sql, stmt);
+      this.#statements.set(sql, entry);
     }
-    return stmt;
+    return entry;
   }
 
   #run(sql: string): void {
-    this.#statement(sql).run();
+    this.#statement(sql).stmt.run();
   }
 
   #execute<R>(query: CompiledQuery): QueryResult<R> {
     const { sql, parameters } = query;
-    const stmt = this.#statement(sql);
+    const entry = this.#statement(sql);
+    const stmt = entry.stmt;
+    // Before it runs: a cache filled from a read after this point must already see it as stale.
+    if (entry.invalidates && !this.#keepsCaches) this.#generation++;
     if (stmt.readonly) {
       return { rows: (stmt.reader ? stmt.all(parameters as unknown[]) : (stmt.run(parameters as unknown[]), [])) as R[] };
     }
@@ -272,6 +331,7 @@ class GroupCommitDriver implements Driver, FastPath {
   }
 
   #groupLost(error: unknown): void {
+    this.#generation++;
     const group = this.#group;
     this.#group = null;
     group?.reject(error);

@@ -3,6 +3,7 @@ import type { Database, SessionTable } from '../db/schema.js';
 import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
+import { tokenCacheOf } from './token-cache.js';
 import { Prepared } from '../db/prepared.js';
 
 export type Session = Selectable<SessionTable>;
@@ -152,7 +153,10 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session): Prom
     return session;
   }
   const expiresAt = expiryOf(site, session.created_at, now);
-  await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt });
+  // A touch moves only the idle expiry: the token cache follows it instead of starting over.
+  if (await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt }, { keepsCaches: true }) > 0) {
+    tokenCacheOf(ctx.db)?.touched(session.id, now, expiresAt);
+  }
   return { ...session, last_used_at: now, expires_at: expiresAt };
 }
 

@@ -7,6 +7,7 @@ import { Prepared } from '../db/prepared.js';
 import { createSession, getSession, secondsLeft, type Executor, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { attachShopperCart } from './carts.js';
+import { tokenCacheOf } from './token-cache.js';
 
 export type AccessTokenRow = Selectable<AccessTokenTable>;
 export type TokenKind = 'limited' | 'full';
@@ -104,6 +105,23 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
   if (raw.length === 0 || raw.length > 512) {
     throw new InvalidToken('unknown');
   }
+  const cache = tokenCacheOf(ctx.db);
+  let generation = 0;
+  let key = '';
+  if (cache !== null) {
+    // Before the read: a write after this point makes what the read finds stale at once.
+    generation = cache.generation();
+    key = cache.key(raw);
+    const hit = cache.get(key, generation);
+    if (hit !== null) {
+      // Nothing revoked, re-keyed or ended it since it was read; only the clock moved.
+      await cache.settled();
+      if (hit.session.expires_at <= ctx.now()) {
+        throw new InvalidToken('expired');
+      }
+      return hit;
+    }
+  }
   const row = await validateQuery.first(ctx.db, { hash: accessHash(ctx, raw) });
   if (row === undefined) {
     throw new InvalidToken('unknown');
@@ -122,6 +140,7 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
   if (session.expires_at <= ctx.now()) {
     throw new InvalidToken('expired');
   }
+  cache?.put(key, { token, session }, generation);
   return { token, session };
 }
 

@@ -1,0 +1,96 @@
+import { createHash, hash } from 'node:crypto';
+import type { DB } from '../db/open.js';
+import { fastPathOf, type FastPath } from '../db/sqlite-driver.js';
+import type { Session } from './sessions.js';
+import type { AccessTokenRow, ValidToken } from './tokens.js';
+
+/** How many tokens (and sessions) one process keeps validated; the oldest go first. */
+const MAX_ENTRIES = 10_000;
+
+interface Stamped<T> { value: T; generation: number }
+
+// Node ≥ 20.12 has the one-shot `crypto.hash`; earlier 20.x the classic way.
+const sha256: (value: string) => string = typeof hash === 'function'
+  ? (value) => hash('sha256', value, 'base64url')
+  : (value) => createHash('sha256').update(value).digest('base64url');
+
+/**
+ * Access tokens validated lately, with their sessions, so a busy client's next call skips the
+ * HMAC and the database read. Exact, not eventually right: every entry carries the database
+ * generation it was read at (FastPath.generation(): any UPDATE or DELETE of a session or access
+ * token in this process, a rolled-back write, or a commit by any other connection to the file,
+ * such as the admin CLI or another server process), and is used only while that generation is
+ * still current, which is asked of SQLite on every call. Only the SQLite dialect has one;
+ * on PostgreSQL, where other machines write, every call reads the database.
+ * Keys are SHA-256 of the raw token, so the raw value is not kept in memory.
+ */
+export class TokenCache {
+  readonly #fast: FastPath;
+  readonly #tokens = new Map<string, Stamped<AccessTokenRow>>();
+  readonly #sessions = new Map<string, Stamped<Session>>();
+
+  constructor(fast: FastPath) {
+    this.#fast = fast;
+  }
+
+  key(raw: string): string {
+    return sha256(raw);
+  }
+
+  /** The current generation (asks SQLite whether another connection committed). */
+  generation(): number {
+    return this.#fast.generation();
+  }
+
+  /** A token and session read at `generation` and valid then, if still current. */
+  get(key: string, generation: number): ValidToken | null {
+    const token = this.#tokens.get(key);
+    if (token === undefined || token.generation !== generation) return null;
+    const session = this.#sessions.get(token.value.session_id);
+    if (session === undefined || session.generation !== generation) return null;
+    return { token: token.value, session: session.value };
+  }
+
+  /** Resolves once nothing this process has written but not committed can be seen. */
+  async settled(): Promise<void> {
+    const pending = this.#fast.pendingCommit();
+    if (pending !== null) await pending;
+  }
+
+  /** Keeps a valid token read at `generation` (taken before the read). */
+  put(key: string, valid: ValidToken, generation: number): void {
+    set(this.#tokens, key, { value: valid.token, generation });
+    set(this.#sessions, valid.session.id, { value: valid.session, generation });
+  }
+
+  /** A touch (written with `keepsCaches`) moved a session's idle expiry: the same in the cache. */
+  touched(sessionId: string, lastUsedAt: number, expiresAt: number): void {
+    const entry = this.#sessions.get(sessionId);
+    if (entry === undefined) return;
+    if (entry.generation !== this.#fast.generation(false)) {
+      this.#sessions.delete(sessionId);
+      return;
+    }
+    entry.value = { ...entry.value, last_used_at: lastUsedAt, expires_at: expiresAt };
+  }
+}
+
+function set<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value as string);
+  map.set(key, value);
+}
+
+const caches = new WeakMap<FastPath, TokenCache>();
+
+/** The cache of `db`'s SQLite connection; null on PostgreSQL. */
+export function tokenCacheOf(db: DB): TokenCache | null {
+  const fast = fastPathOf(db);
+  if (fast === null) return null;
+  let cache = caches.get(fast);
+  if (cache === undefined) {
+    cache = new TokenCache(fast);
+    caches.set(fast, cache);
+  }
+  return cache;
+}
