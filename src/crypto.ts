@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomFillSync, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, randomFillSync, scrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 // One call into the CSPRNG per 4 KiB instead of one per value: a token grant needs five random
 // values, and each call costs more than the bytes. Every byte is handed out once.
@@ -60,12 +60,24 @@ export function prefixedKey(serverSecret: string, kind: string, value: string): 
  * nothing usable. The `kind` label keeps a value of one kind from matching a hash of another.
  */
 export function hashSecret(serverSecret: string, kind: string, value: string): string {
-  return createHmac('sha256', serverSecret).update(kind).update('\0').update(value).digest('base64url');
+  return createHmac('sha256', keyOf(serverSecret)).update(kind).update('\0').update(value).digest('base64url');
+}
+
+// A KeyObject per server secret: createHmac with a string key prepares a new key on every call.
+const keys = new Map<string, KeyObject>();
+function keyOf(serverSecret: string): KeyObject {
+  let key = keys.get(serverSecret);
+  if (key === undefined) {
+    if (keys.size >= 16) keys.clear();
+    key = createSecretKey(Buffer.from(serverSecret, 'utf8'));
+    keys.set(serverSecret, key);
+  }
+  return key;
 }
 
 /** A value derived from the server secret: deterministic, unguessable without it. */
 export function deriveHex(serverSecret: string, label: string, value: string): string {
-  return createHmac('sha256', serverSecret).update('derive\0').update(label).update('\0').update(value).digest('hex');
+  return createHmac('sha256', keyOf(serverSecret)).update('derive\0').update(label).update('\0').update(value).digest('hex');
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {

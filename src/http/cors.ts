@@ -64,11 +64,16 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
     return allOrigins.list;
   }
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  // Callback-style, so the common case (no Origin: a server or curl) costs no promise.
+  app.addHook('onSend', (request, reply, payload, done) => {
     const origin = request.headers.origin;
-    if (typeof origin !== 'string' || request.method === 'OPTIONS') return payload;
+    if (typeof origin !== 'string' || request.method === 'OPTIONS') return done(null, payload);
+    corsHeaders(request, reply, origin).then(() => done(null, payload), (err: Error) => done(err));
+  });
+
+  async function corsHeaders(request: FastifyRequest, reply: FastifyReply, origin: string): Promise<void> {
     const siteAction = SITE_ACTION.test(request.url);
-    if (!siteAction && !API.test(request.url)) return payload;
+    if (!siteAction && !API.test(request.url)) return;
     const siteId = notedSites.get(request);
     let origins: string[] | null = null;
     if (siteId !== undefined) {
@@ -82,8 +87,7 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
     if (allow(reply, origins, origin, siteAction)) {
       reply.header('access-control-expose-headers', EXPOSED);
     }
-    return payload;
-  });
+  }
 
   async function preflight(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     reply.header('allow', 'GET, POST, DELETE, OPTIONS');
