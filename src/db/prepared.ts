@@ -44,14 +44,14 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
   }
 
   /** The SQL for `db`'s dialect and the values in parameter order. */
-  #bind(db: Executor, params: Params): { sql: string; values: unknown[] } {
+  bind(db: Executor, params: Params): { sql: string; values: unknown[] } {
     const compiled = this.#compile(db);
     return { sql: compiled.sql, values: compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value)) };
   }
 
   /** Runs on `db`, which may be a transaction. */
   async execute(db: Executor, params: Params, options?: RunOptions): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
-    const compiled = this.#bind(db, params);
+    const compiled = this.bind(db, params);
     const { values } = compiled;
     const fast = fastPathOf(db)?.tryRun(compiled.sql, values, db.isTransaction, options);
     if (fast !== undefined && fast !== null) {
@@ -66,7 +66,7 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
    * background thread (the event loop goes on serving); elsewhere as usual.
    */
   async background(db: Executor, params: Params): Promise<Row[]> {
-    const compiled = this.#bind(db, params);
+    const compiled = this.bind(db, params);
     const { values } = compiled;
     const rows = fastPathOf(db)?.readInBackground(compiled.sql, values);
     if (rows !== undefined && rows !== null) return (await rows) as Row[];
@@ -81,4 +81,38 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
   async run(db: Executor, params: Params, options?: RunOptions): Promise<number> {
     return Number((await this.execute(db, params, options)).numAffectedRows ?? 0n);
   }
+
+  /** This statement with its values, for writeAtomically(). */
+  with(params: Params): Write {
+    return { run: async (db) => await this.run(db, params), bind: (db) => this.bind(db, params) };
+  }
+}
+
+export interface Write {
+  run(db: Executor): Promise<number>;
+  bind(db: Executor): { sql: string; values: unknown[] };
+}
+
+/**
+ * Runs `writes` all or none and answers each one's changed-row count once they are committed.
+ * On SQLite, when nothing holds the connection, as one synchronous savepoint of the group commit;
+ * otherwise (PostgreSQL, or a busy connection) in a Kysely transaction, or inside `db` when it
+ * is one already.
+ */
+export async function writeAtomically(db: Executor, writes: Write[]): Promise<number[]> {
+  if (!db.isTransaction) {
+    const fast = fastPathOf(db)?.tryAtomically(writes.map((w) => w.bind(db)));
+    if (fast !== undefined && fast !== null) {
+      await fast.committed;
+      return fast.changes;
+    }
+    return await db.transaction().execute(async (trx) => await runAll(trx, writes));
+  }
+  return await runAll(db, writes);
+}
+
+async function runAll(db: Executor, writes: Write[]): Promise<number[]> {
+  const changes: number[] = [];
+  for (const write of writes) changes.push(await write.run(db));
+  return changes;
 }

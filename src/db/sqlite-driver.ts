@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 import {
-  CompiledQuery, SqliteDialect, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult, type TransactionSettings
+  SqliteDialect, type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult, type TransactionSettings
 } from 'kysely';
 
 /**
@@ -59,6 +59,11 @@ export interface FastPath {
   generation(check?: boolean): number;
   /** Resolves when the open group's writes are committed; null when it holds none. */
   pendingCommit(): Promise<void> | null;
+  /**
+   * Runs `statements` now as one savepoint of the open group (all or none), or answers null when
+   * a transaction holds the connection. Each statement's changed-row count, and the group's commit.
+   */
+  tryAtomically(statements: ReadonlyArray<{ sql: string; values: readonly unknown[] }>): { changes: number[]; committed: Promise<void> } | null;
 }
 
 export interface RunOptions {
@@ -129,7 +134,7 @@ class GroupCommitDriver implements Driver, FastPath {
   constructor(sqlite: SQLite.Database) {
     this.#sqlite = sqlite;
     this.#connection = {
-      executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => this.#execute<R>(query),
+      executeQuery: async <R>(query: CompiledQuery): Promise<QueryResult<R>> => this.#execute<R>(query.sql, query.parameters),
       // eslint-disable-next-line require-yield
       streamQuery: async function * () { throw new Error('streaming is not supported'); }
     };
@@ -159,7 +164,7 @@ class GroupCommitDriver implements Driver, FastPath {
   #executeKeeping(sql: string, parameters: readonly unknown[], options: RunOptions | undefined): FastResult {
     this.#keepsCaches = options?.keepsCaches === true;
     try {
-      return this.#execute(CompiledQuery.raw(sql, parameters as unknown[]));
+      return this.#execute(sql, parameters);
     } finally {
       this.#keepsCaches = false;
     }
@@ -175,6 +180,36 @@ class GroupCommitDriver implements Driver, FastPath {
       }
     }
     return this.#generation;
+  }
+
+  tryAtomically(statements: ReadonlyArray<{ sql: string; values: readonly unknown[] }>): { changes: number[]; committed: Promise<void> } | null {
+    if (this.#locked) return null;
+    // What a Kysely transaction does, without its machinery: nothing else can run in between,
+    // because all of it is synchronous.
+    this.#openGroup();
+    const changes: number[] = [];
+    try {
+      this.#run('SAVEPOINT sl_tx');
+      try {
+        for (const { sql, values } of statements) {
+          changes.push(Number(this.#execute(sql, values).numAffectedRows ?? 0n));
+        }
+        this.#run('RELEASE sl_tx');
+      } catch (error) {
+        if (this.#sqlite.inTransaction) {
+          this.#generation++;
+          this.#run('ROLLBACK TO sl_tx');
+          this.#run('RELEASE sl_tx');
+        } else {
+          this.#groupLost(error);
+        }
+        throw error;
+      }
+    } finally {
+      this.#wrote = false;
+      if (this.#group !== null) this.#scheduleFlush();
+    }
+    return { changes, committed: this.#group!.promise };
   }
 
   pendingCommit(): Promise<void> | null {
@@ -301,8 +336,7 @@ class GroupCommitDriver implements Driver, FastPath {
     this.#statement(sql).stmt.run();
   }
 
-  #execute<R>(query: CompiledQuery): QueryResult<R> {
-    const { sql, parameters } = query;
+  #execute<R>(sql: string, parameters: readonly unknown[]): QueryResult<R> {
     const entry = this.#statement(sql);
     const stmt = entry.stmt;
     // Before it runs: a cache filled from a read after this point must already see it as stale.

@@ -2,9 +2,10 @@ import { InvalidGrant, LimitedTokenInvalid, ServiceError } from '../errors.js';
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
-import { createSession, rekeySession, resolveHandle, type Session } from './sessions.js';
+import { createSession, insertSession, newSession, rekeySession, resolveHandle, type Session } from './sessions.js';
+import { writeAtomically } from '../db/prepared.js';
 import type { ApiKey, Site } from './sites.js';
-import { issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
+import { issueTokens, newPair, validateAccessToken, type IssuedTokens } from './tokens.js';
 
 export interface SessionRef {
   sessionToken?: string | undefined;
@@ -60,17 +61,15 @@ async function referencedSession(ctx: Ctx, site: Site, ref: SessionRef): Promise
  */
 export async function anonymousGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
   const existing = await referencedSession(ctx, site, ref);
-  return await ctx.db.transaction().execute(async (trx) => {
-    const session = existing ?? await createSession(ctx, trx, site, { ip: ref.ip ?? null });
-    return await issueTokens(ctx, trx, site, key, session, 'limited');
-  });
+  if (existing === null) return await guestGrant(ctx, site, key, ref.ip ?? null);
+  return await tokenForSession(ctx, site, key, existing);
 }
 
 /** A limited token for a session the caller already holds (the site action's cookie). */
 export async function tokenForSession(ctx: Ctx, site: Site, key: ApiKey, session: Session): Promise<IssuedTokens> {
-  return await ctx.db.transaction().execute(async (trx) => {
-    return await issueTokens(ctx, trx, site, key, session, 'limited');
-  });
+  const pair = newPair(ctx, site, key, session, 'limited');
+  await writeAtomically(ctx.db, pair.writes);
+  return pair.issued;
 }
 
 /** Decodes a password that may be sent plain or base64 (DR's own plugin sends base64). */
@@ -149,8 +148,9 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
  * `cart_id`; the cart row is written when the cart is first used, as for every session.
  */
 export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string | null): Promise<IssuedTokens> {
-  return await ctx.db.transaction().execute(async (trx) => {
-    const session = await createSession(ctx, trx, site, { ip });
-    return await issueTokens(ctx, trx, site, key, session, 'limited');
-  });
+  // A new random id: the insert cannot meet an existing row.
+  const session = newSession(ctx, site, { ip });
+  const pair = newPair(ctx, site, key, session, 'limited');
+  await writeAtomically(ctx.db, [insertSession.with(session), ...pair.writes]);
+  return pair.issued;
 }

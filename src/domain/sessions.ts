@@ -49,15 +49,25 @@ export interface NewSessionOptions {
   id?: string;
 }
 
-const insertSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
+export const insertSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
   id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
   currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
   last_used_at: $('last_used_at'), expires_at: $('expires_at')
 }).onConflict((oc) => oc.column('id').doNothing()));
 
 export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
+  const session = newSession(ctx, site, options);
+  if (await insertSession.run(db, session) === 0) {
+    // Someone else created this derived id first: use theirs.
+    return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
+  }
+  return session;
+}
+
+/** A new session's row, not yet written (insertSession writes it). */
+export function newSession(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {
   const now = ctx.now();
-  const session: Session = {
+  return {
     id: options.id ?? sortableId(now),
     site_id: site.id,
     shopper_id: options.shopperId ?? null,
@@ -70,11 +80,6 @@ export async function createSession(ctx: Ctx, db: Executor, site: Site, options:
     last_used_at: now,
     expires_at: expiryOf(site, now, now)
   };
-  if (await insertSession.run(db, session) === 0) {
-    // Someone else created this derived id first: use theirs.
-    return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
-  }
-  return session;
 }
 
 const handleExists = new Prepared<{ hash: string }, { epoch: number }>((db, $) =>

@@ -3,7 +3,7 @@ import type { AccessTokenTable, RefreshTokenTable } from '../db/schema.js';
 import { deriveHex, prefixedKey, sortableId, timedSecret, timePrefix, TIME_PREFIX_LENGTH } from '../crypto.js';
 import { InvalidGrant, InvalidToken } from '../errors.js';
 import type { Ctx } from './context.js';
-import { Prepared } from '../db/prepared.js';
+import { Prepared, type Write } from '../db/prepared.js';
 import { createSession, getSession, secondsLeft, type Executor, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { attachShopperCart } from './carts.js';
@@ -57,6 +57,13 @@ const insertRefreshToken = new Prepared<PairRow & { access_hash: string; shopper
 
 /** Stores an access + refresh token pair bound to one session and one API key. */
 async function storePair(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Promise<IssuedTokens> {
+  const pair = newPair(ctx, site, key, session, kind, options);
+  for (const write of pair.writes) await write.run(db);
+  return pair.issued;
+}
+
+/** A new access + refresh token pair for `session`, and the writes that store it. */
+export function newPair(ctx: Ctx, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): { issued: IssuedTokens; writes: Write[] } {
   const now = ctx.now();
   // ≥ 256 random bits, lower-case hex (CONTRACT §1).
   const accessToken = options.accessToken ?? timedSecret(now, 32);
@@ -66,15 +73,17 @@ async function storePair(ctx: Ctx, db: Executor, site: Site, key: ApiKey, sessio
   const row = {
     session_id: session.id, site_id: site.id, api_key: key.key, kind, epoch: session.epoch, chain_id: chainId, created_at: now
   };
-  await insertAccessToken.run(db, { ...row, hash: aHash });
-  await insertRefreshToken.run(db, {
-    ...row,
-    hash: refreshHash(ctx, refreshToken),
-    access_hash: aHash,
-    shopper_id: session.shopper_id,
-    expires_at: now + site.refresh_ttl_seconds * 1000
-  });
-  return { accessToken, refreshToken, expiresIn: secondsLeft(session, now), session, kind };
+  const writes = [
+    insertAccessToken.with({ ...row, hash: aHash }),
+    insertRefreshToken.with({
+      ...row,
+      hash: refreshHash(ctx, refreshToken),
+      access_hash: aHash,
+      shopper_id: session.shopper_id,
+      expires_at: now + site.refresh_ttl_seconds * 1000
+    })
+  ];
+  return { issued: { accessToken, refreshToken, expiresIn: secondsLeft(session, now), session, kind }, writes };
 }
 
 export async function issueTokens(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind): Promise<IssuedTokens> {
