@@ -6,7 +6,7 @@ import test from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openDatabase, type DB } from '../src/db/open.js';
-import { Prepared } from '../src/db/prepared.js';
+import { Prepared, writeAtomically } from '../src/db/prepared.js';
 
 async function fileDatabase(t: test.TestContext): Promise<{ db: DB; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sl-driver-'));
@@ -44,6 +44,34 @@ test('group commit: concurrent transactions land together, a failing one rolls b
     assert.equal(ids.has(`b${i}`), i % 5 !== 0, `b${i}`);
   }
   assert.equal(ids.size, 1 + 32 * 2);
+});
+
+test('writeAtomically: all or none, next to transactions, each answered only once on disk', async (t) => {
+  const { db, dir } = await fileDatabase(t);
+  await insertProbe.run(db, { id: 'taken', n: 0 });
+  // Half of them while a transaction holds the connection (they take the Kysely path then).
+  const outcomes = await Promise.allSettled(Array.from({ length: 40 }, async (_, i) => {
+    if (i % 2 === 0) {
+      return await db.transaction().execute(async (trx) => { await insertProbe.run(trx, { id: `t${i}`, n: i }); return [1]; });
+    }
+    return await writeAtomically(db, [insertProbe.with({ id: `a${i}`, n: i }), insertProbe.with({ id: i % 3 === 0 ? 'taken' : `b${i}`, n: i })]);
+  }));
+  const other = new SQLite(join(dir, 'sessionlink.db'), { readonly: true });
+  t.after(() => other.close());
+  const ids = new Set((other.prepare('SELECT id FROM probe').all() as { id: string }[]).map((r) => r.id));
+  for (let i = 0; i < 40; i++) {
+    const outcome = outcomes[i]!;
+    if (i % 2 === 0) {
+      assert.equal(outcome.status, 'fulfilled');
+      assert.ok(ids.has(`t${i}`));
+    } else {
+      const ok = i % 3 !== 0;
+      assert.equal(outcome.status, ok ? 'fulfilled' : 'rejected', `a${i}`);
+      if (ok) assert.deepEqual((outcome as PromiseFulfilledResult<number[]>).value, [1, 1]);
+      assert.equal(ids.has(`a${i}`), ok, `a${i} is written only with b${i}`);
+      assert.equal(ids.has(`b${i}`), ok, `b${i}`);
+    }
+  }
 });
 
 test('an autocommit write on the fast path is committed before it resolves', async (t) => {
