@@ -46,32 +46,37 @@ test('group commit: concurrent transactions land together, a failing one rolls b
   assert.equal(ids.size, 1 + 32 * 2);
 });
 
-test('writeAtomically: all or none, next to transactions, each answered only once on disk', async (t) => {
+test('writeAtomically: all or none, on its own and next to transactions, each answered only once on disk', async (t) => {
   const { db, dir } = await fileDatabase(t);
   await insertProbe.run(db, { id: 'taken', n: 0 });
-  // Half of them while a transaction holds the connection (they take the Kysely path then).
-  const outcomes = await Promise.allSettled(Array.from({ length: 40 }, async (_, i) => {
+  // First on a free connection (one synchronous savepoint each), then while transactions hold it
+  // (the Kysely path); every third one fails on its second row.
+  const alone = await Promise.allSettled(Array.from({ length: 20 }, async (_, i) =>
+    await writeAtomically(db, [insertProbe.with({ id: `a${i}`, n: i }), insertProbe.with({ id: i % 3 === 0 ? 'taken' : `b${i}`, n: i })])));
+  const mixed = await Promise.allSettled(Array.from({ length: 40 }, async (_, i) => {
     if (i % 2 === 0) {
       return await db.transaction().execute(async (trx) => { await insertProbe.run(trx, { id: `t${i}`, n: i }); return [1]; });
     }
-    return await writeAtomically(db, [insertProbe.with({ id: `a${i}`, n: i }), insertProbe.with({ id: i % 3 === 0 ? 'taken' : `b${i}`, n: i })]);
+    return await writeAtomically(db, [insertProbe.with({ id: `c${i}`, n: i }), insertProbe.with({ id: i % 3 === 0 ? 'taken' : `d${i}`, n: i })]);
   }));
   const other = new SQLite(join(dir, 'sessionlink.db'), { readonly: true });
   t.after(() => other.close());
   const ids = new Set((other.prepare('SELECT id FROM probe').all() as { id: string }[]).map((r) => r.id));
-  for (let i = 0; i < 40; i++) {
-    const outcome = outcomes[i]!;
+  const check = (outcome: PromiseSettledResult<number[]>, ok: boolean, first: string, second: string): void => {
+    assert.equal(outcome.status, ok ? 'fulfilled' : 'rejected', first);
+    if (ok) assert.deepEqual((outcome as PromiseFulfilledResult<number[]>).value, [1, 1]);
+    assert.equal(ids.has(first), ok, `${first} is written only with ${second}`);
+    assert.equal(ids.has(second), ok, second);
+  };
+  alone.forEach((outcome, i) => check(outcome, i % 3 !== 0, `a${i}`, `b${i}`));
+  mixed.forEach((outcome, i) => {
     if (i % 2 === 0) {
       assert.equal(outcome.status, 'fulfilled');
       assert.ok(ids.has(`t${i}`));
     } else {
-      const ok = i % 3 !== 0;
-      assert.equal(outcome.status, ok ? 'fulfilled' : 'rejected', `a${i}`);
-      if (ok) assert.deepEqual((outcome as PromiseFulfilledResult<number[]>).value, [1, 1]);
-      assert.equal(ids.has(`a${i}`), ok, `a${i} is written only with b${i}`);
-      assert.equal(ids.has(`b${i}`), ok, `b${i}`);
+      check(outcome, i % 3 !== 0, `c${i}`, `d${i}`);
     }
-  }
+  });
 });
 
 test('an autocommit write on the fast path is committed before it resolves', async (t) => {
