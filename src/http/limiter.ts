@@ -63,8 +63,10 @@ export class RedisLimiter implements Limiter {
 
   async count(key: string, windowMs: number, now: number): Promise<number> {
     const k = this.prefix + key;
-    await this.redis.zremrangebyscore(k, '-inf', now - windowMs);
-    return await this.redis.zcard(k);
+    // One round trip, not two: every token request counts its client's failures first.
+    const result = await this.redis.multi().zremrangebyscore(k, '-inf', now - windowMs).zcard(k).exec();
+    const card = result?.[1]?.[1];
+    return typeof card === 'number' ? card : 0;
   }
 
   async record(key: string, windowMs: number, now: number): Promise<number> {
