@@ -157,7 +157,9 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
 export async function revokeAccessToken(ctx: Ctx, token: AccessTokenRow): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     await trx.updateTable('access_tokens').set({ revoked_reason: 'revoked' }).where('hash', '=', token.hash).execute();
-    await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' }).where('access_hash', '=', token.hash).execute();
+    // Through the chain's index: refresh_tokens has none on access_hash (every grant would pay for it).
+    await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' })
+      .where('chain_id', '=', token.chain_id).where('access_hash', '=', token.hash).execute();
   });
 }
 
