@@ -29,7 +29,7 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 const PARTS = (process.env.BENCH_PARTS ?? 'cases,scale').split(',');
 
 interface Request { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }
-interface CaseResult { case: string; rps: number; p99: number; runs: { rps: number; p99: number; non2xx: number; errors: number }[] }
+interface CaseResult { case: string; rps: number; p99: number; cpu: number; runs: Run[] }
 
 async function freePort(): Promise<number> {
   return await new Promise((resolve, reject) => {
@@ -91,8 +91,19 @@ function cannon(base: string, req: Request, seconds: number): Promise<any> {
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] as number; };
 
-interface Target { name: string; base: string; req: Request }
-interface Run { rps: number; p99: number; non2xx: number; errors: number }
+interface Target { name: string; base: string; req: Request; pid: number }
+/** `cpu`: the server process's CPU time (user + system, all threads) per request, µs. */
+interface Run { rps: number; p99: number; cpu: number; non2xx: number; errors: number }
+
+/** CPU time a process has used so far, ms (Linux /proc; clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
 
 async function prepare(t: Target): Promise<void> {
   // Sanity check: the request must succeed before it is worth measuring.
@@ -102,19 +113,21 @@ async function prepare(t: Target): Promise<void> {
 }
 
 async function runOnce(t: Target): Promise<Run> {
+  const c0 = cpuMs(t.pid);
   const r = await cannon(t.base, t.req, SECONDS);
-  return { rps: r.requests.average as number, p99: r.latency.p99 as number, non2xx: r.non2xx as number, errors: (r.errors as number) + (r.timeouts as number) };
+  const cpu = ((cpuMs(t.pid) - c0) * 1000) / Math.max(1, r.requests.total as number);
+  return { rps: r.requests.average as number, p99: r.latency.p99 as number, cpu, non2xx: r.non2xx as number, errors: (r.errors as number) + (r.timeouts as number) };
 }
 
 function summarise(name: string, runs: Run[]): CaseResult {
-  const res = { case: name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), runs };
+  const res = { case: name, rps: median(runs.map((r) => r.rps)), p99: median(runs.map((r) => r.p99)), cpu: median(runs.map((r) => r.cpu)), runs };
   const bad = runs.reduce((n, r) => n + r.non2xx + r.errors, 0);
-  process.stderr.write(`  ${name}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms${bad ? ` (${bad} non-2xx/errors!)` : ''}\n`);
+  process.stderr.write(`  ${name}: ${res.rps.toFixed(0)} req/s, p99 ${res.p99} ms, ${res.cpu.toFixed(0)} µs CPU/req${bad ? ` (${bad} non-2xx/errors!)` : ''}\n`);
   return res;
 }
 
-async function measure(name: string, base: string, req: Request): Promise<CaseResult> {
-  const t = { name, base, req };
+async function measure(name: string, base: string, req: Request, pid: number): Promise<CaseResult> {
+  const t = { name, base, req, pid };
   await prepare(t);
   const runs: Run[] = [];
   for (let i = 0; i < RUNS; i++) runs.push(await runOnce(t));
@@ -126,7 +139,7 @@ async function measure(name: string, base: string, req: Request): Promise<CaseRe
  * machine: on a shared 2-core box the throughput of a whole phase drifts by 2x, and a ratio of
  * two phases minutes apart measures the drift. Returns both, and the median of the per-turn ratios.
  */
-async function paired(a: Target, b: Target): Promise<{ a: CaseResult; b: CaseResult; ratio: number }> {
+async function paired(a: Target, b: Target): Promise<{ a: CaseResult; b: CaseResult; ratio: number; cpuRatio: number }> {
   await prepare(a);
   await prepare(b);
   const ra: Run[] = [];
@@ -135,7 +148,9 @@ async function paired(a: Target, b: Target): Promise<{ a: CaseResult; b: CaseRes
     if (i % 2 === 0) { ra.push(await runOnce(a)); rb.push(await runOnce(b)); } else { rb.push(await runOnce(b)); ra.push(await runOnce(a)); }
   }
   const ratio = median(ra.map((r, i) => r.rps / rb[i]!.rps));
-  return { a: summarise(a.name, ra), b: summarise(`${b.name} (paired with the row above)`, rb), ratio };
+  // The same comparison by CPU: the yardstick's CPU per request over ours (> 1: we spend less).
+  const cpuRatio = median(ra.map((r, i) => rb[i]!.cpu / r.cpu));
+  return { a: summarise(a.name, ra), b: summarise(`${b.name} (paired with the row above)`, rb), ratio, cpuRatio };
 }
 
 // The demo site with its budgets (src/http/budgets.ts) raised: the benchmark drives one client
@@ -191,12 +206,13 @@ async function dropFilled(f: Filled): Promise<void> {
 interface Yardsticks { limit: Target; peer: Target }
 
 // Every server gets a seed file, so none starts the demo storefront beside it.
-async function sessionlinkCases(label: string, env: Record<string, string>, y: Yardsticks, ratios: Record<string, number>): Promise<CaseResult[]> {
+async function sessionlinkCases(label: string, env: Record<string, string>, y: Yardsticks, ratios: Record<string, number>, cpuRatios: Record<string, number>): Promise<CaseResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-bench-'));
   writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
   const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn' }, '/store/acme/SessionToken?format=json');
   try {
     const base = child.base;
+    const pid = child.proc.pid!;
     const st = await fetch(base + '/store/acme/SessionToken?format=json');
     const cookie = (st.headers.get('set-cookie') ?? '').split(';')[0] as string;
     const { session_token: sessionToken } = await st.json() as { session_token: string };
@@ -205,18 +221,21 @@ async function sessionlinkCases(label: string, env: Record<string, string>, y: Y
     const bearer = (t: string) => ({ authorization: `Bearer ${t}`, accept: 'application/json' });
     const out: CaseResult[] = [];
     const p = `sessionlink-${label}`;
-    const validate = await paired({ name: `${p} validate GET /v1/shoppers/me`, base, req: { method: 'GET', path: '/v1/shoppers/me', headers: bearer(anon.access_token) } }, y.limit);
+    const validate = await paired({ name: `${p} validate GET /v1/shoppers/me`, base, pid, req: { method: 'GET', path: '/v1/shoppers/me', headers: bearer(anon.access_token) } }, y.limit);
     out.push(validate.a, validate.b);
     ratios[`${label} validation (shoppers/me) / limit`] = validate.ratio;
-    const issue = await paired({ name: `${p} issue client_credentials`, base, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }, y.peer);
+    cpuRatios[`${label} validation: limit's CPU per request / ours`] = validate.cpuRatio;
+    const issue = await paired({ name: `${p} issue client_credentials`, base, pid, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }, y.peer);
     out.push(issue.a, issue.b);
     ratios[`${label} issuance / peer`] = issue.ratio;
-    const exchange = await paired({ name: `${p} exchange dr_session_token`, base, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: `grant_type=password&dr_session_token=${sessionToken}` } }, y.peer);
+    cpuRatios[`${label} issuance: peer's CPU per request / ours`] = issue.cpuRatio;
+    const exchange = await paired({ name: `${p} exchange dr_session_token`, base, pid, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: `grant_type=password&dr_session_token=${sessionToken}` } }, y.peer);
     out.push(exchange.a, exchange.b);
     ratios[`${label} exchange / peer`] = exchange.ratio;
-    out.push(await measure(`${p} validate GET /oauth20/access-tokens`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(anon.access_token) }));
-    out.push(await measure(`${p} SessionToken site action`, base, { method: 'GET', path: '/store/acme/SessionToken?format=json', headers: { cookie } }));
-    out.push(await measure(`${p} token info (shopper token)`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(full.access_token) }));
+    cpuRatios[`${label} exchange: peer's CPU per request / ours`] = exchange.cpuRatio;
+    out.push(await measure(`${p} validate GET /oauth20/access-tokens`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(anon.access_token) }, pid));
+    out.push(await measure(`${p} SessionToken site action`, base, { method: 'GET', path: '/store/acme/SessionToken?format=json', headers: { cookie } }, pid));
+    out.push(await measure(`${p} token info (shopper token)`, base, { method: 'GET', path: '/oauth20/access-tokens', headers: bearer(full.access_token) }, pid));
     return out;
   } finally {
     await stop(child);
@@ -228,17 +247,18 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: ${RUNS} runs x ${SECONDS}s, ${CONNECTIONS} connections, warm-up ${WARMUP}s\n`);
   const results: CaseResult[] = [];
   const ratios: Record<string, number> = {};
+  const cpuRatios: Record<string, number> = {};
   const scale: Record<string, number> = {};
   // The yardsticks run (idle) the whole time, so each case is measured by turns with its own.
   const bare = PARTS.includes('cases') ? await start(['bench/bare-server.ts'], {}, '/') : null;
   const peer = PARTS.includes('cases') ? await start(['bench/peer-server.ts'], {}, '/.well-known/openid-configuration') : null;
   if (bare !== null && peer !== null) try {
     const y: Yardsticks = {
-      limit: { name: 'limit: bare Fastify GET /', base: bare.base, req: { method: 'GET', path: '/' } },
-      peer: { name: 'peer: oidc-provider client_credentials', base: peer.base, req: { method: 'POST', path: '/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }
+      limit: { name: 'limit: bare Fastify GET /', base: bare.base, pid: bare.proc.pid!, req: { method: 'GET', path: '/' } },
+      peer: { name: 'peer: oidc-provider client_credentials', base: peer.base, pid: peer.proc.pid!, req: { method: 'POST', path: '/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }
     };
-    results.push(...await sessionlinkCases('sqlite', {}, y, ratios));
-    if (process.env.DATABASE_URL) results.push(...await sessionlinkCases('postgres', { DATABASE_URL: process.env.DATABASE_URL }, y, ratios));
+    results.push(...await sessionlinkCases('sqlite', {}, y, ratios, cpuRatios));
+    if (process.env.DATABASE_URL) results.push(...await sessionlinkCases('postgres', { DATABASE_URL: process.env.DATABASE_URL }, y, ratios, cpuRatios));
     else process.stderr.write('  (DATABASE_URL unset: PostgreSQL cases skipped)\n');
   } finally {
     await stop(bare);
@@ -249,8 +269,8 @@ async function main(): Promise<void> {
     const small = await filledServer(1000);
     const large = await filledServer(SCALE);
     try {
-      const me = (f: Filled): Target => ({ name: `sessionlink-sqlite ${f.label} sessions: validate GET /v1/shoppers/me`, base: f.child.base, req: { method: 'GET', path: '/v1/shoppers/me', headers: { authorization: `Bearer ${f.token}`, accept: 'application/json' } } });
-      const issue = (f: Filled): Target => ({ name: `sessionlink-sqlite ${f.label} sessions: issue client_credentials`, base: f.child.base, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } });
+      const me = (f: Filled): Target => ({ name: `sessionlink-sqlite ${f.label} sessions: validate GET /v1/shoppers/me`, base: f.child.base, pid: f.child.proc.pid!, req: { method: 'GET', path: '/v1/shoppers/me', headers: { authorization: `Bearer ${f.token}`, accept: 'application/json' } } });
+      const issue = (f: Filled): Target => ({ name: `sessionlink-sqlite ${f.label} sessions: issue client_credentials`, base: f.child.base, pid: f.child.proc.pid!, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } });
       const v = await paired(me(large), me(small));
       const i = await paired(issue(large), issue(small));
       results.push(v.a, v.b, i.a, i.b);
@@ -265,16 +285,17 @@ async function main(): Promise<void> {
   }
 
   const w = Math.max(...results.map((r) => r.case.length));
-  const lines = [`| ${'case'.padEnd(w)} | req/s (median) | p99 ms |`, `|${'-'.repeat(w + 2)}|---------------:|-------:|`];
-  for (const r of results) lines.push(`| ${r.case.padEnd(w)} | ${r.rps.toFixed(0).padStart(14)} | ${String(r.p99).padStart(6)} |`);
+  const lines = [`| ${'case'.padEnd(w)} | req/s (median) | p99 ms | CPU µs/req |`, `|${'-'.repeat(w + 2)}|---------------:|-------:|-----------:|`];
+  for (const r of results) lines.push(`| ${r.case.padEnd(w)} | ${r.rps.toFixed(0).padStart(14)} | ${String(r.p99).padStart(6)} | ${r.cpu.toFixed(0).padStart(10)} |`);
   lines.push('');
   for (const [k, v] of Object.entries(ratios)) lines.push(`${k}: ${v.toFixed(2)}x`);
+  for (const [k, v] of Object.entries(cpuRatios)) lines.push(`${k}: ${v.toFixed(2)}x`);
   for (const [k, v] of Object.entries(scale)) lines.push(`${k}: ${k.startsWith('peak') ? v : v.toFixed(2) + 'x'}`);
   process.stdout.write(lines.join('\n') + '\n');
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify({
     date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model,
-    seconds: SECONDS, connections: CONNECTIONS, runs: RUNS, warmupSeconds: WARMUP, results, ratios, scale
+    seconds: SECONDS, connections: CONNECTIONS, runs: RUNS, warmupSeconds: WARMUP, results, ratios, cpuRatios, scale
   }, null, 2) + '\n');
 }
 
