@@ -1,5 +1,6 @@
 // Development aid, not the benchmark: the server process's CPU time per request over a real
-// socket (user + system from /proc, all its threads), for the bare route, the peer and each Sessionlink case.
+// socket (user + system from /proc, all its threads), for the bare route, the peer, `floor`
+// (bench/floor-server.ts, only when named) and each Sessionlink case.
 // CPU per request moves far less than req/s when the machine is shared, so it shows whether a
 // change helped. Usage: tsx bench/cpu-per-request.ts [case,case]; CPU_SECONDS (default 4);
 // CPU_PROF=1 writes a --cpu-prof of each Sessionlink server into /tmp/sl-prof.
@@ -63,6 +64,11 @@ if (!only || only.includes('bare')) {
   const bare = await start(['bench/bare-server.ts'], {}, '/');
   await perRequest('bare', bare.proc.pid!, bare.base, { method: 'GET', path: '/' });
   bare.proc.kill('SIGTERM');
+}
+if (only?.includes('floor')) {
+  const floor = await start(['bench/floor-server.ts'], {}, '/token');
+  await perRequest('floor', floor.proc.pid!, floor.base, { method: 'POST', path: '/token', headers: { ...form }, body: 'grant_type=client_credentials' });
+  floor.proc.kill('SIGTERM');
 }
 if (!only || only.includes('peer')) {
   const peer = await start(['bench/peer-server.ts'], {}, '/.well-known/openid-configuration');
