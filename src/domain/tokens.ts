@@ -123,12 +123,14 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
     key = cache.key(raw);
     const hit = cache.get(key, generation);
     if (hit !== null) {
-      // Nothing revoked, re-keyed or ended it since it was read; only the clock moved.
+      // Nothing revoked, re-keyed or ended it since it was read; only the clock moved. Once what
+      // it could have seen is committed, a touch committed with it may have moved the idle expiry.
       await cache.settled();
-      if (hit.session.expires_at <= ctx.now()) {
+      const valid = cache.get(key, generation) ?? hit;
+      if (valid.session.expires_at <= ctx.now()) {
         throw new InvalidToken('expired');
       }
-      return hit;
+      return valid;
     }
   }
   const row = await validateQuery.first(ctx.db, { hash: accessHash(ctx, raw) });
