@@ -6,6 +6,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BASIC, buildTestApp, tokenInfo, tokenRequest } from './helpers.js';
 import { startServer, stopServer } from './process/server-process.js';
+import { getApiKey, getSite } from '../src/domain/sites.js';
+import { guestGrant, tokenForSession } from '../src/domain/grants.js';
+import { validateAccessToken } from '../src/domain/tokens.js';
+import { touchSession } from '../src/domain/sessions.js';
+import type { TestApp } from './helpers.js';
 
 // Validated tokens are kept in memory (src/domain/token-cache.ts) only while nothing that could
 // change them has been written; these check the cases the other suites do not reach.
@@ -52,4 +57,60 @@ test('two server processes on one SQLite file: a token one has validated dies th
   const after = await me(a.url);
   assert.equal(after.status, 401);
   assert.match(await after.text(), /Token revoked/);
+});
+
+// The races below are arranged in-process, where their order can be forced (found in review).
+async function twoTokensOnOneSession(t: import('node:test').TestContext): Promise<TestApp & { a: string; b: string; session: Awaited<ReturnType<typeof guestGrant>>['session']; site: NonNullable<Awaited<ReturnType<typeof getSite>>> }> {
+  const app = await buildTestApp(t);
+  const site = (await getSite(app.ctx, 'other'))!; // ttl 3600, idle 600
+  const key = (await getApiKey(app.ctx, 'other-public'))!;
+  const first = await guestGrant(app.ctx, site, key, null);
+  const second = await tokenForSession(app.ctx, site, key, first.session);
+  return { ...app, a: first.accessToken, b: second.accessToken, session: first.session, site };
+}
+
+async function answer(ctx: TestApp['ctx'], token: string): Promise<string> {
+  try {
+    await validateAccessToken(ctx, token);
+    return 'live';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+for (const cachedFirst of [true, false]) {
+  test(`a validation read before a touch but stored after it does not bring the old expiry back (session ${cachedFirst ? '' : 'not '}cached before)`, async (t) => {
+    const { ctx, clock, db, a, b, session, site } = await twoTokensOnOneSession(t);
+    if (cachedFirst) await validateAccessToken(ctx, a);
+    clock.advance(2);
+    let slow: Promise<unknown> | undefined;
+    let touch: Promise<unknown> | undefined;
+    await db.transaction().execute(async (trx) => {
+      // A transaction holds the connection: the validation's read queues behind it...
+      await trx.insertInto('handles').values({ hash: 'probe-' + Math.random(), session_id: 'x', kind: 'cookie', epoch: 0, created_at: 0 }).execute();
+      slow = validateAccessToken(ctx, b);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // ...and a touch runs on the free connection just after it, before the read is stored.
+      setImmediate(() => { touch = touchSession(ctx, site, session); });
+    });
+    await slow;
+    await touch;
+    const row = await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
+    assert.equal(row.last_used_at, ctx.now(), 'the touch was written');
+    clock.advance(599); // past the expiry before the touch, well before the one after it
+    assert.ok(row.expires_at > ctx.now());
+    // b first: a's read would store the session afresh.
+    assert.equal(await answer(ctx, b), 'live');
+    assert.equal(await answer(ctx, a), 'live');
+  });
+}
+
+test('a cache hit in the same group as a touch sees the touch', async (t) => {
+  const { ctx, clock, a, session, site } = await twoTokensOnOneSession(t);
+  await validateAccessToken(ctx, a);
+  clock.advance(599.5);
+  const touch = touchSession(ctx, site, session); // its UPDATE is in the open group now
+  clock.advance(1); // past the old expiry; the touch moved it 600 s on
+  assert.equal(await answer(ctx, a), 'live');
+  await touch;
 });

@@ -67,8 +67,12 @@ export interface FastPath {
 }
 
 export interface RunOptions {
-  /** The caller keeps the caches this statement would otherwise invalidate (see generation()). */
-  keepsCaches?: boolean;
+  /**
+   * The caller keeps the caches this statement would otherwise invalidate (see generation()):
+   * `afterRun` is told the changed-row count as soon as the statement has run, before its commit.
+   * On the slow path (a transaction holds the connection) the generation moves as usual.
+   */
+  keepsCaches?: { afterRun: (changes: number) => void };
 }
 
 /** Statements that can change a row an in-process cache keeps (see FastPath.generation()). */
@@ -162,12 +166,17 @@ class GroupCommitDriver implements Driver, FastPath {
   }
 
   #executeKeeping(sql: string, parameters: readonly unknown[], options: RunOptions | undefined): FastResult {
-    this.#keepsCaches = options?.keepsCaches === true;
+    const keeper = options?.keepsCaches;
+    if (keeper === undefined) return this.#execute(sql, parameters);
+    this.#keepsCaches = true;
+    let result: FastResult;
     try {
-      return this.#execute(sql, parameters);
+      result = this.#execute(sql, parameters);
     } finally {
       this.#keepsCaches = false;
     }
+    keeper.afterRun(Number(result.numAffectedRows ?? 0n));
+    return result;
   }
 
   generation(check = true): number {

@@ -158,10 +158,12 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session): Prom
     return session;
   }
   const expiresAt = expiryOf(site, session.created_at, now);
-  // A touch moves only the idle expiry: the token cache follows it instead of starting over.
-  if (await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt }, { keepsCaches: true }) > 0) {
-    tokenCacheOf(ctx.db)?.touched(session.id, now, expiresAt);
-  }
+  // A touch moves only the idle expiry: the token cache follows it (from the moment the UPDATE
+  // runs) instead of starting over.
+  const cache = tokenCacheOf(ctx.db);
+  await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt }, cache === null ? undefined : {
+    keepsCaches: { afterRun: (changes) => { if (changes > 0) cache.touched(session.id, now, expiresAt); } }
+  });
   return { ...session, last_used_at: now, expires_at: expiresAt };
 }
 

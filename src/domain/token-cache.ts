@@ -28,6 +28,13 @@ export class TokenCache {
   readonly #fast: FastPath;
   readonly #tokens = new Map<string, Stamped<AccessTokenRow>>();
   readonly #sessions = new Map<string, Stamped<Session>>();
+  /**
+   * The latest touch of each session at the current generation, recorded the moment its UPDATE
+   * runs (touches do not move the generation). Touches only move `last_used_at` (and with it the
+   * idle expiry) forward, so a session read before a touch, or a cached one, is brought up to it
+   * wherever it comes from: a slow read stored after the touch cannot bring an older expiry back.
+   */
+  readonly #touches = new Map<string, Stamped<{ lastUsedAt: number; expiresAt: number }>>();
 
   constructor(fast: FastPath) {
     this.#fast = fast;
@@ -48,7 +55,7 @@ export class TokenCache {
     if (token === undefined || token.generation !== generation) return null;
     const session = this.#sessions.get(token.value.session_id);
     if (session === undefined || session.generation !== generation) return null;
-    return { token: token.value, session: session.value };
+    return { token: token.value, session: this.#touched(session.value, generation) };
   }
 
   /** Resolves once nothing this process has written but not committed can be seen. */
@@ -57,21 +64,33 @@ export class TokenCache {
     if (pending !== null) await pending;
   }
 
-  /** Keeps a valid token read at `generation` (taken before the read). */
-  put(key: string, valid: ValidToken, generation: number): void {
+  /** Keeps a valid token read at `generation` (taken before the read); answers it brought up to date. */
+  put(key: string, valid: ValidToken, generation: number): ValidToken {
+    const session = this.#touched(valid.session, generation);
     set(this.#tokens, key, { value: valid.token, generation });
-    set(this.#sessions, valid.session.id, { value: valid.session, generation });
+    set(this.#sessions, session.id, { value: session, generation });
+    return { token: valid.token, session };
   }
 
-  /** A touch (written with `keepsCaches`) moved a session's idle expiry: the same in the cache. */
+  /** A touch (written with `keepsCaches`) just moved a session's idle expiry. */
   touched(sessionId: string, lastUsedAt: number, expiresAt: number): void {
-    const entry = this.#sessions.get(sessionId);
-    if (entry === undefined) return;
-    if (entry.generation !== this.#fast.generation(false)) {
-      this.#sessions.delete(sessionId);
-      return;
+    const generation = this.#fast.generation(false);
+    const previous = this.#touches.get(sessionId);
+    if (previous !== undefined && previous.generation === generation && previous.value.lastUsedAt >= lastUsedAt) return;
+    this.#touches.delete(sessionId);
+    if (this.#touches.size >= MAX_ENTRIES) {
+      // A touch forgotten must take its session's entry with it, or that entry could be older.
+      const oldest = this.#touches.keys().next().value as string;
+      this.#touches.delete(oldest);
+      this.#sessions.delete(oldest);
     }
-    entry.value = { ...entry.value, last_used_at: lastUsedAt, expires_at: expiresAt };
+    this.#touches.set(sessionId, { value: { lastUsedAt, expiresAt }, generation });
+  }
+
+  #touched(session: Session, generation: number): Session {
+    const touch = this.#touches.get(session.id);
+    if (touch === undefined || touch.generation !== generation || touch.value.lastUsedAt <= session.last_used_at) return session;
+    return { ...session, last_used_at: touch.value.lastUsedAt, expires_at: touch.value.expiresAt };
   }
 }
 

@@ -123,14 +123,13 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
     key = cache.key(raw);
     const hit = cache.get(key, generation);
     if (hit !== null) {
-      // Nothing revoked, re-keyed or ended it since it was read; only the clock moved. Once what
-      // it could have seen is committed, a touch committed with it may have moved the idle expiry.
+      // Nothing revoked, re-keyed or ended it since it was read; only the clock moved (and touches,
+      // already applied). What it could have seen is committed before it is told.
       await cache.settled();
-      const valid = cache.get(key, generation) ?? hit;
-      if (valid.session.expires_at <= ctx.now()) {
+      if (hit.session.expires_at <= ctx.now()) {
         throw new InvalidToken('expired');
       }
-      return valid;
+      return hit;
     }
   }
   const row = await validateQuery.first(ctx.db, { hash: accessHash(ctx, raw) });
@@ -151,8 +150,7 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
   if (session.expires_at <= ctx.now()) {
     throw new InvalidToken('expired');
   }
-  cache?.put(key, { token, session }, generation);
-  return { token, session };
+  return cache === null ? { token, session } : cache.put(key, { token, session }, generation);
 }
 
 /** Revokes an access token and the refresh token issued with it; the session lives on. */

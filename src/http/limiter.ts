@@ -65,8 +65,10 @@ export class RedisLimiter implements Limiter {
     const k = this.prefix + key;
     // One round trip, not two: every token request counts its client's failures first.
     const result = await this.redis.multi().zremrangebyscore(k, '-inf', now - windowMs).zcard(k).exec();
-    const card = result?.[1]?.[1];
-    return typeof card === 'number' ? card : 0;
+    // A command's own error (say, a key of the wrong type) must not read as "no failures".
+    const failed = result?.find(([error]) => error !== null);
+    if (result === null || failed !== undefined) throw failed?.[0] ?? new Error('Redis MULTI was discarded');
+    return Number(result[1]?.[1] ?? 0);
   }
 
   async record(key: string, windowMs: number, now: number): Promise<number> {
