@@ -254,6 +254,12 @@ class GroupCommitDriver implements Driver, FastPath {
       this.#locked = false;
     }
     if (group !== null) {
+      if (!this.#groupWrote) {
+        // Only reads so far (a read-only transaction): end the group now, so it does not keep an
+        // old snapshot in which another process's commits stay invisible until the flush.
+        this.#flush();
+        return;
+      }
       this.#scheduleFlush();
       // Whoever wrote, or read while the group held writes, answers only once it is committed.
       if (wrote || this.#groupWrote) await group.promise;
