@@ -1,6 +1,7 @@
-import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import { fastPathOf } from './sqlite-driver.js';
+import { preparePostgresStatement } from './postgres-statements.js';
 
 type Executor = Kysely<Database>;
 
@@ -20,6 +21,8 @@ interface Compiled {
  * immutable tree and compiles it to SQL each time, which on the token paths cost more than
  * SQLite's work; here the tree is built once, with slots where the values go, and each call only
  * fills in values. The SQL is the dialect's own, so SQLite and PostgreSQL share the code.
+ * On SQLite the statement runs straight on the connection; on PostgreSQL it goes through Kysely
+ * (so a transaction's query runs on its connection) and runs as a named prepared statement.
  */
 export class Prepared<Params extends Record<string, unknown>, Row> {
   readonly #build: (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row>;
@@ -38,6 +41,8 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
         sql: query.sql,
         params: query.parameters.map((p) => (p instanceof Slot ? { slot: p.name } : { value: p }))
       };
+      // On PostgreSQL each connection parses and plans it once, as a named prepared statement.
+      if (adapter instanceof PostgresAdapter) preparePostgresStatement(compiled.sql);
       this.#compiled.set(adapter.constructor, compiled);
     }
     return compiled;
