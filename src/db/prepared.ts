@@ -1,4 +1,4 @@
-import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.js';
 import { fastPathOf } from './sqlite-driver.js';
 import { preparePostgresStatement } from './postgres-statements.js';
@@ -16,6 +16,13 @@ interface Compiled {
   params: Array<{ slot: string } | { value: unknown }>;
 }
 
+type Build<Params, Row> = (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row> | RawBuilder<Row>;
+
+/** True when `db` (or the transaction) runs on PostgreSQL. */
+export function isPostgres(db: Executor): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
 /**
  * A query built and compiled once per dialect instead of on every request. Kysely builds an
  * immutable tree and compiles it to SQL each time, which on the token paths cost more than
@@ -25,10 +32,11 @@ interface Compiled {
  * (so a transaction's query runs on its connection) and runs as a named prepared statement.
  */
 export class Prepared<Params extends Record<string, unknown>, Row> {
-  readonly #build: (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row>;
+  readonly #build: Build<Params, Row>;
   readonly #compiled = new Map<unknown, Compiled>();
 
-  constructor(build: (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row>) {
+  /** `build` makes a query builder, or a dialect's own SQL with the `sql` tag. */
+  constructor(build: Build<Params, Row>) {
     this.#build = build;
   }
 
@@ -36,7 +44,8 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
     const adapter = db.getExecutor().adapter;
     let compiled = this.#compiled.get(adapter.constructor);
     if (compiled === undefined) {
-      const query = this.#build(db, (name) => new Slot(name) as never).compile();
+      const built = this.#build(db, (name) => new Slot(name) as never);
+      const query = 'isRawBuilder' in built ? built.compile(db) : built.compile();
       compiled = {
         sql: query.sql,
         params: query.parameters.map((p) => (p instanceof Slot ? { slot: p.name } : { value: p }))

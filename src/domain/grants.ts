@@ -4,7 +4,7 @@ import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
 import { createSession, rekeySession, resolveHandle, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
-import { issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
+import { issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
 
 export interface SessionRef {
   sessionToken?: string | undefined;
@@ -60,17 +60,13 @@ async function referencedSession(ctx: Ctx, site: Site, ref: SessionRef): Promise
  */
 export async function anonymousGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
   const existing = await referencedSession(ctx, site, ref);
-  return await ctx.db.transaction().execute(async (trx) => {
-    const session = existing ?? await createSession(ctx, trx, site, { ip: ref.ip ?? null });
-    return await issueTokens(ctx, trx, site, key, session, 'limited');
-  });
+  if (existing !== null) return await issueOnSession(ctx, site, key, existing, 'limited');
+  return await issueOnNewSession(ctx, site, key, { ip: ref.ip ?? null }, 'limited');
 }
 
 /** A limited token for a session the caller already holds (the site action's cookie). */
 export async function tokenForSession(ctx: Ctx, site: Site, key: ApiKey, session: Session): Promise<IssuedTokens> {
-  return await ctx.db.transaction().execute(async (trx) => {
-    return await issueTokens(ctx, trx, site, key, session, 'limited');
-  });
+  return await issueOnSession(ctx, site, key, session, 'limited');
 }
 
 /** Decodes a password that may be sent plain or base64 (DR's own plugin sends base64). */
@@ -149,8 +145,5 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
  * `cart_id`; the cart row is written when the cart is first used, as for every session.
  */
 export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string | null): Promise<IssuedTokens> {
-  return await ctx.db.transaction().execute(async (trx) => {
-    const session = await createSession(ctx, trx, site, { ip });
-    return await issueTokens(ctx, trx, site, key, session, 'limited');
-  });
+  return await issueOnNewSession(ctx, site, key, { ip }, 'limited');
 }

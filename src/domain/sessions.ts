@@ -54,9 +54,10 @@ const insertSession = new Prepared<Session, never>((db, $) => db.insertInto('ses
   last_used_at: $('last_used_at'), expires_at: $('expires_at')
 }).onConflict((oc) => oc.column('id').doNothing()));
 
-export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
+/** The row of a new session, not yet stored. */
+export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {
   const now = ctx.now();
-  const session: Session = {
+  return {
     id: options.id ?? sortableId(now),
     site_id: site.id,
     shopper_id: options.shopperId ?? null,
@@ -69,6 +70,10 @@ export async function createSession(ctx: Ctx, db: Executor, site: Site, options:
     last_used_at: now,
     expires_at: expiryOf(site, now, now)
   };
+}
+
+export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
+  const session = newSessionRow(ctx, site, options);
   if (await insertSession.run(db, session) === 0) {
     // Someone else created this derived id first: use theirs.
     return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
