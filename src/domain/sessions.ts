@@ -107,7 +107,7 @@ export async function issueSessionToken(ctx: Ctx, db: Executor, session: Session
  * Cookie values are `timedSecret`s stored under their time prefix (new ones append to the index);
  * session tokens have a fixed format (CONTRACT §3.1), so they are stored under a plain HMAC.
  */
-function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
+export function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
   return kind === 'cookie' ? prefixedKey(ctx.secret, 'cookie', value) : hashSecret(ctx.secret, kind, value);
 }
 
@@ -118,7 +118,10 @@ export async function mintCookie(ctx: Ctx, db: Executor, session: Session): Prom
   return value;
 }
 
-const resolveQuery = new Prepared<{ hash: string }, Session & { handle_epoch: number; handle_kind: HandleKind }>((db, $) =>
+/** A handle's row joined to its session's. */
+export type HandleSessionRow = Session & { handle_epoch: number; handle_kind: HandleKind };
+
+const resolveQuery = new Prepared<{ hash: string }, HandleSessionRow>((db, $) =>
   db.selectFrom('handles')
     .innerJoin('sessions', 'sessions.id', 'handles.session_id')
     .selectAll('sessions')
@@ -127,7 +130,11 @@ const resolveQuery = new Prepared<{ hash: string }, Session & { handle_epoch: nu
 
 /** Finds the session a cookie value or session token names. null: never issued (or swept). */
 export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): Promise<Resolved | null> {
-  const row = await resolveQuery.first(ctx.db, { hash: handleKey(ctx, kind, value) });
+  return resolvedOf(kind, await resolveQuery.first(ctx.db, { hash: handleKey(ctx, kind, value) }), ctx.now());
+}
+
+/** What a handle's row says about its session at `now` (see `resolveHandle`). */
+export function resolvedOf(kind: HandleKind, row: HandleSessionRow | undefined, now: number): Resolved | null {
   if (row === undefined || row.handle_kind !== kind) {
     return null;
   }
@@ -135,7 +142,7 @@ export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): 
   if (handle_epoch !== session.epoch) {
     return { status: 'rekeyed', session };
   }
-  if (session.expires_at <= ctx.now()) {
+  if (session.expires_at <= now) {
     return { status: 'expired', session };
   }
   return { status: 'live', session };

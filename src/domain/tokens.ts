@@ -4,7 +4,7 @@ import { deriveHex, prefixedKey, sortableId, timedSecret, timePrefix, TIME_PREFI
 import { InvalidGrant, InvalidToken } from '../errors.js';
 import type { Ctx } from './context.js';
 import { isPostgres, Prepared } from '../db/prepared.js';
-import { createSession, getSession, newSessionRow, secondsLeft, type Executor, type NewSessionOptions, type Session } from './sessions.js';
+import { createSession, getSession, handleKey, newSessionRow, resolvedOf, secondsLeft, type Executor, type HandleKind, type HandleSessionRow, type NewSessionOptions, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { attachShopperCart } from './carts.js';
 
@@ -62,13 +62,28 @@ interface Pair {
   refresh: RefreshRow;
 }
 
-/** A new access + refresh token pair for a session and an API key, not yet stored. */
-function newPair(ctx: Ctx, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Pair {
+interface Secrets {
+  accessToken: string;
+  refreshToken: string;
+  chainId: string;
+  now: number;
+}
+
+/** The values of a new token pair, not yet bound to a session. */
+function newSecrets(ctx: Ctx, options: PairOptions = {}): Secrets {
   const now = ctx.now();
   // ≥ 256 random bits, lower-case hex (CONTRACT §1).
-  const accessToken = options.accessToken ?? timedSecret(now, 32);
-  const refreshToken = options.refreshToken ?? timedSecret(now, 48);
-  const chainId = options.chainId ?? sortableId(now);
+  return {
+    accessToken: options.accessToken ?? timedSecret(now, 32),
+    refreshToken: options.refreshToken ?? timedSecret(now, 48),
+    chainId: options.chainId ?? sortableId(now),
+    now
+  };
+}
+
+/** A new access + refresh token pair for a session and an API key, not yet stored. */
+function newPair(ctx: Ctx, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Pair {
+  const { accessToken, refreshToken, chainId, now } = newSecrets(ctx, options);
   const aHash = accessHash(ctx, accessToken);
   const row = {
     session_id: session.id, site_id: site.id, api_key: key.key, kind, epoch: session.epoch, chain_id: chainId, created_at: now
@@ -174,6 +189,57 @@ export async function issueOnNewSession(ctx: Ctx, site: Site, key: ApiKey, optio
     const session = await createSession(ctx, trx, site, options);
     return await issueTokens(ctx, trx, site, key, session, kind);
   });
+}
+
+type ExchangeParams = {
+  handle_hash: string; handle_kind: HandleKind; site_id: string; now: number;
+  a_hash: string; r_hash: string; api_key: string; kind: TokenKind; chain_id: string; r_expires_at: number;
+};
+
+// Reads the handle's session (as resolveHandle does) and stores the pair only when `resolvedOf`
+// will find it live on this site: the same handle kind, the same epoch, not expired, this site.
+const exchangeHandlePg = new Prepared<ExchangeParams, HandleSessionRow>((_db, $) => sql`
+  with found as (
+    select sessions.*, handles.epoch as handle_epoch, handles.kind as handle_kind
+    from handles inner join sessions on sessions.id = handles.session_id
+    where handles.hash = ${$('handle_hash')}
+  ), live as (
+    select * from found
+    where handle_kind = ${$('handle_kind')} and handle_epoch = epoch and expires_at > ${$('now')} and site_id = ${$('site_id')}
+  ), access as (
+    insert into access_tokens (hash, session_id, site_id, api_key, kind, epoch, chain_id, created_at, revoked_reason)
+    select ${$('a_hash')}, id, site_id, ${$('api_key')}, ${$('kind')}, epoch, ${$('chain_id')}, ${$('now')}, null
+    from live
+    on conflict (hash) do nothing
+  ), refresh as (
+    insert into refresh_tokens (hash, session_id, site_id, api_key, kind, epoch, chain_id, access_hash, shopper_id, created_at,
+      expires_at, spent_at, revoked_reason)
+    select ${$('r_hash')}, id, site_id, ${$('api_key')}, ${$('kind')}, epoch, ${$('chain_id')}, ${$('a_hash')}, shopper_id,
+      ${$('now')}, ${$('r_expires_at')}, null, null
+    from live
+    on conflict (hash) do nothing
+  )
+  select * from found`);
+
+/**
+ * PostgreSQL: resolves a session token and, when its session is live on `site`, stores a token
+ * pair on it, in one statement. `issued` is null when the session is not live here.
+ */
+export async function exchangeSessionTokenPg(ctx: Ctx, site: Site, key: ApiKey, value: string, kind: TokenKind): Promise<{ resolved: Resolved | null; issued: IssuedTokens | null }> {
+  const secrets = newSecrets(ctx);
+  const aHash = accessHash(ctx, secrets.accessToken);
+  const row = await exchangeHandlePg.first(ctx.db, {
+    handle_hash: handleKey(ctx, 'session_token', value), handle_kind: 'session_token', site_id: site.id, now: secrets.now,
+    a_hash: aHash, r_hash: refreshHash(ctx, secrets.refreshToken), api_key: key.key, kind, chain_id: secrets.chainId,
+    r_expires_at: secrets.now + site.refresh_ttl_seconds * 1000
+  });
+  const resolved = resolvedOf('session_token', row, secrets.now);
+  if (resolved?.status !== 'live' || resolved.session.site_id !== site.id) return { resolved, issued: null };
+  const session = resolved.session;
+  return {
+    resolved,
+    issued: { accessToken: secrets.accessToken, refreshToken: secrets.refreshToken, expiresIn: secondsLeft(session, secrets.now), session, kind }
+  };
 }
 
 const validateQuery = new Prepared<{ hash: string }, ValidationRow>((db, $) => db.selectFrom('access_tokens')
