@@ -119,7 +119,7 @@ export async function issueTokens(ctx: Ctx, db: Executor, site: Site, key: ApiKe
 }
 
 // PostgreSQL: a grant's rows go in as one statement, which is its own transaction: one round trip
-// instead of five (BEGIN, two or three INSERTs, COMMIT). SQLite has no INSERT inside WITH; there
+// instead of four or five (BEGIN, two or three INSERTs, COMMIT). SQLite has no INSERT inside WITH; there
 // the grant stays a transaction, which its group commit makes cheap.
 type PairParams = { [K in keyof PairRow as `a_${K}`]: PairRow[K] } & { [K in keyof RefreshRow as `r_${K}`]: RefreshRow[K] };
 
