@@ -22,6 +22,28 @@ test('password + dr_session_token: a limited token joined to that existing sessi
   assert.equal(a.authenticated, 'false');
 });
 
+test('a session token whose session is elsewhere, re-keyed or expired: invalid_grant, and no token is stored', async (t) => {
+  // On PostgreSQL the exchange reads the session and writes the pair in one statement; the write
+  // must happen exactly when the read finds the session live on this site.
+  const { app, ctx, clock } = await buildTestApp(t);
+  const stored = async (): Promise<number[]> => await Promise.all((['access_tokens', 'refresh_tokens'] as const).map(async (table) =>
+    Number((await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)));
+  const foreign = (await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json' })).json().session_token;
+  const rekeyed = (await browserSessionToken(app)).sessionToken;
+  const login = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: rekeyed }, { authorization: BASIC });
+  assert.equal(login.statusCode, 200);
+  const expiring = (await browserSessionToken(app)).sessionToken;
+  const before = await stored();
+  const other = await tokenRequest(app, { grant_type: 'password', dr_session_token: foreign }, { authorization: BASIC });
+  assert.equal(other.json().error_description, 'Unknown session token');
+  const old = await tokenRequest(app, { grant_type: 'password', dr_session_token: rekeyed }, { authorization: BASIC });
+  assert.equal(old.json().error_description, 'Session re-keyed at login');
+  clock.advance(86400);
+  const expired = await tokenRequest(app, { grant_type: 'password', dr_session_token: expiring }, { authorization: BASIC });
+  assert.equal(expired.json().error_description, 'Session expired');
+  assert.deepEqual(await stored(), before);
+});
+
 test('password without parameters: a limited token on a new session, for any key', async (t) => {
   const { app } = await buildTestApp(t);
   const a = await tokenRequest(app, { grant_type: 'password' }, { authorization: BASIC });

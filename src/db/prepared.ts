@@ -1,6 +1,7 @@
-import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './schema.js';
 import { fastPathOf, type RunOptions } from './sqlite-driver.js';
+import { preparePostgresStatement } from './postgres-statements.js';
 
 type Executor = Kysely<Database>;
 
@@ -15,17 +16,27 @@ interface Compiled {
   params: Array<{ slot: string } | { value: unknown }>;
 }
 
+type Build<Params, Row> = (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row> | RawBuilder<Row>;
+
+/** True when `db` (or the transaction) runs on PostgreSQL. */
+export function isPostgres(db: Executor): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
 /**
  * A query built and compiled once per dialect instead of on every request. Kysely builds an
  * immutable tree and compiles it to SQL each time, which on the token paths cost more than
  * SQLite's work; here the tree is built once, with slots where the values go, and each call only
  * fills in values. The SQL is the dialect's own, so SQLite and PostgreSQL share the code.
+ * On SQLite the statement runs straight on the connection; on PostgreSQL it goes through Kysely
+ * (so a transaction's query runs on its connection) and runs as a named prepared statement.
  */
 export class Prepared<Params extends Record<string, unknown>, Row> {
-  readonly #build: (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row>;
+  readonly #build: Build<Params, Row>;
   readonly #compiled = new Map<unknown, Compiled>();
 
-  constructor(build: (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row>) {
+  /** `build` makes a query builder, or a dialect's own SQL with the `sql` tag. */
+  constructor(build: Build<Params, Row>) {
     this.#build = build;
   }
 
@@ -33,11 +44,14 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
     const adapter = db.getExecutor().adapter;
     let compiled = this.#compiled.get(adapter.constructor);
     if (compiled === undefined) {
-      const query = this.#build(db, (name) => new Slot(name) as never).compile();
+      const built = this.#build(db, (name) => new Slot(name) as never);
+      const query = 'isRawBuilder' in built ? built.compile(db) : built.compile();
       compiled = {
         sql: query.sql,
         params: query.parameters.map((p) => (p instanceof Slot ? { slot: p.name } : { value: p }))
       };
+      // On PostgreSQL each connection parses and plans it once, as a named prepared statement.
+      if (adapter instanceof PostgresAdapter) preparePostgresStatement(compiled.sql);
       this.#compiled.set(adapter.constructor, compiled);
     }
     return compiled;

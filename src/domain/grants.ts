@@ -2,10 +2,10 @@ import { InvalidGrant, LimitedTokenInvalid, ServiceError } from '../errors.js';
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
-import { createSession, insertSession, newSession, rekeySession, resolveHandle, type Session } from './sessions.js';
-import { writeAtomically } from '../db/prepared.js';
+import { createSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
-import { issueTokens, newPair, validateAccessToken, type IssuedTokens } from './tokens.js';
+import { exchangeSessionTokenPg, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
+import { isPostgres } from '../db/prepared.js';
 
 export interface SessionRef {
   sessionToken?: string | undefined;
@@ -20,7 +20,10 @@ const SESSION_DEATH = {
 
 /** The live session a session token names, on this site; otherwise invalid_grant. */
 export async function sessionOfSessionToken(ctx: Ctx, site: Site, sessionToken: string): Promise<Session> {
-  const resolved = sessionToken.length === 32 ? await resolveHandle(ctx, 'session_token', sessionToken.toUpperCase()) : null;
+  return liveSessionOf(site, sessionToken.length === 32 ? await resolveHandle(ctx, 'session_token', sessionToken.toUpperCase()) : null);
+}
+
+function liveSessionOf(site: Site, resolved: Resolved | null): Session {
   if (resolved === null || resolved.session.site_id !== site.id) {
     throw new InvalidGrant('Unknown session token');
   }
@@ -60,16 +63,21 @@ async function referencedSession(ctx: Ctx, site: Site, ref: SessionRef): Promise
  * a limited token joined to the named session, or on a new one.
  */
 export async function anonymousGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
+  if (ref.sessionToken !== undefined && ref.sessionToken.length === 32 && isPostgres(ctx.db)) {
+    // One statement instead of a read, then a write: the pair is stored only if the session is
+    // live on this site, which liveSessionOf then confirms (or explains).
+    const { resolved, issued } = await exchangeSessionTokenPg(ctx, site, key, ref.sessionToken.toUpperCase(), 'limited');
+    liveSessionOf(site, resolved);
+    if (issued !== null) return issued;
+  }
   const existing = await referencedSession(ctx, site, ref);
-  if (existing === null) return await guestGrant(ctx, site, key, ref.ip ?? null);
-  return await tokenForSession(ctx, site, key, existing);
+  if (existing !== null) return await issueOnSession(ctx, site, key, existing, 'limited');
+  return await issueOnNewSession(ctx, site, key, { ip: ref.ip ?? null }, 'limited');
 }
 
 /** A limited token for a session the caller already holds (the site action's cookie). */
 export async function tokenForSession(ctx: Ctx, site: Site, key: ApiKey, session: Session): Promise<IssuedTokens> {
-  const pair = newPair(ctx, site, key, session, 'limited');
-  await writeAtomically(ctx.db, pair.writes);
-  return pair.issued;
+  return await issueOnSession(ctx, site, key, session, 'limited');
 }
 
 /** Decodes a password that may be sent plain or base64 (DR's own plugin sends base64). */
@@ -148,9 +156,5 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
  * `cart_id`; the cart row is written when the cart is first used, as for every session.
  */
 export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string | null): Promise<IssuedTokens> {
-  // A new random id: the insert cannot meet an existing row.
-  const session = newSession(ctx, site, { ip });
-  const pair = newPair(ctx, site, key, session, 'limited');
-  await writeAtomically(ctx.db, [insertSession.with(session), ...pair.writes]);
-  return pair.issued;
+  return await issueOnNewSession(ctx, site, key, { ip }, 'limited');
 }

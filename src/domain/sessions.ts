@@ -49,23 +49,21 @@ export interface NewSessionOptions {
   id?: string;
 }
 
-export const insertSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
+const insertSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
   id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
   currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
   last_used_at: $('last_used_at'), expires_at: $('expires_at')
 }).onConflict((oc) => oc.column('id').doNothing()));
 
-export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
-  const session = newSession(ctx, site, options);
-  if (await insertSession.run(db, session) === 0) {
-    // Someone else created this derived id first: use theirs.
-    return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
-  }
-  return session;
-}
+/** A session with a new random id: a clash is an error (rolling back whatever was written with it). */
+export const insertFreshSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
+  id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
+  currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
+  last_used_at: $('last_used_at'), expires_at: $('expires_at')
+}));
 
-/** A new session's row, not yet written (insertSession writes it). */
-export function newSession(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {
+/** The row of a new session, not yet stored. */
+export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {
   const now = ctx.now();
   return {
     id: options.id ?? sortableId(now),
@@ -80,6 +78,15 @@ export function newSession(ctx: Ctx, site: Site, options: NewSessionOptions = {}
     last_used_at: now,
     expires_at: expiryOf(site, now, now)
   };
+}
+
+export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
+  const session = newSessionRow(ctx, site, options);
+  if (await insertSession.run(db, session) === 0) {
+    // Someone else created this derived id first: use theirs.
+    return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
+  }
+  return session;
 }
 
 const handleExists = new Prepared<{ hash: string }, { epoch: number }>((db, $) =>
@@ -108,7 +115,7 @@ export async function issueSessionToken(ctx: Ctx, db: Executor, session: Session
  * Cookie values are `timedSecret`s stored under their time prefix (new ones append to the index);
  * session tokens have a fixed format (CONTRACT §3.1), so they are stored under a plain HMAC.
  */
-function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
+export function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
   return kind === 'cookie' ? prefixedKey(ctx.secret, 'cookie', value) : hashSecret(ctx.secret, kind, value);
 }
 
@@ -119,7 +126,10 @@ export async function mintCookie(ctx: Ctx, db: Executor, session: Session): Prom
   return value;
 }
 
-const resolveQuery = new Prepared<{ hash: string }, Session & { handle_epoch: number; handle_kind: HandleKind }>((db, $) =>
+/** A handle's row joined to its session's. */
+export type HandleSessionRow = Session & { handle_epoch: number; handle_kind: HandleKind };
+
+const resolveQuery = new Prepared<{ hash: string }, HandleSessionRow>((db, $) =>
   db.selectFrom('handles')
     .innerJoin('sessions', 'sessions.id', 'handles.session_id')
     .selectAll('sessions')
@@ -128,7 +138,11 @@ const resolveQuery = new Prepared<{ hash: string }, Session & { handle_epoch: nu
 
 /** Finds the session a cookie value or session token names. null: never issued (or swept). */
 export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): Promise<Resolved | null> {
-  const row = await resolveQuery.first(ctx.db, { hash: handleKey(ctx, kind, value) });
+  return resolvedOf(kind, await resolveQuery.first(ctx.db, { hash: handleKey(ctx, kind, value) }), ctx.now());
+}
+
+/** What a handle's row says about its session at `now` (see `resolveHandle`). */
+export function resolvedOf(kind: HandleKind, row: HandleSessionRow | undefined, now: number): Resolved | null {
   if (row === undefined || row.handle_kind !== kind) {
     return null;
   }
@@ -136,7 +150,7 @@ export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): 
   if (handle_epoch !== session.epoch) {
     return { status: 'rekeyed', session };
   }
-  if (session.expires_at <= ctx.now()) {
+  if (session.expires_at <= now) {
     return { status: 'expired', session };
   }
   return { status: 'live', session };

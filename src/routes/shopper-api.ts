@@ -13,6 +13,9 @@ import { bearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
+import { Prepared } from '../db/prepared.js';
+import type { ShopperTable } from '../db/schema.js';
+import type { Selectable } from 'kysely';
 
 /**
  * A Global Commerce cart body (`{"cart":{"lineItems":{"lineItem":[{"quantity":1,"product":{"id":"1001"}}]}}}`) on
@@ -53,6 +56,9 @@ interface Caller {
   site: Site;
   params: Params;
 }
+
+const shopperRow = new Prepared<{ id: string }, Pick<Selectable<ShopperTable>, 'username' | 'external_ref' | 'first_name' | 'last_name' | 'email'>>((db, $) =>
+  db.selectFrom('shoppers').select(['username', 'external_ref', 'first_name', 'last_name', 'email']).where('id', '=', $('id')));
 
 const LOCALE = /^[a-z]{2}(_[A-Z]{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
@@ -158,7 +164,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     if (session.shopper_id === null) {
       return { shopper: { id: 'Anonymous', ...base, firstName: '', lastName: '', emailAddress: '', username: '' } };
     }
-    const s = await ctx.db.selectFrom('shoppers').selectAll().where('id', '=', session.shopper_id).executeTakeFirst();
+    const s = await shopperRow.first(ctx.db, { id: session.shopper_id });
     return {
       shopper: {
         id: session.shopper_id, ...base,

@@ -11,6 +11,10 @@ import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { checkExchangeAllowed } from './oauth-token.js';
+import { Prepared } from '../db/prepared.js';
+
+const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string | null }>((db, $) =>
+  db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));
 
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
   // CONTRACT §3.3: the Shopper API's token call, a public key and an optional session token.
@@ -64,7 +68,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
       const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found);
       let externalRef = '';
       if (session.shopper_id !== null) {
-        const shopper = await ctx.db.selectFrom('shoppers').select('external_ref').where('id', '=', session.shopper_id).executeTakeFirst();
+        const shopper = await shopperExternalRef.first(ctx.db, { id: session.shopper_id });
         externalRef = shopper?.external_ref ?? '';
       }
       const document = {
