@@ -49,18 +49,18 @@ export interface NewSessionOptions {
   id?: string;
 }
 
-const insertSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
-  id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
-  currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
-  last_used_at: $('last_used_at'), expires_at: $('expires_at')
-}).onConflict((oc) => oc.column('id').doNothing()));
+function insertSessionRow(db: Executor, $: (name: keyof Session & string) => never) {
+  return db.insertInto('sessions').values({
+    id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
+    currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
+    last_used_at: $('last_used_at'), expires_at: $('expires_at')
+  });
+}
+
+const insertSession = new Prepared<Session, never>((db, $) => insertSessionRow(db, $).onConflict((oc) => oc.column('id').doNothing()));
 
 /** A session with a new random id: a clash is an error (rolling back whatever was written with it). */
-export const insertFreshSession = new Prepared<Session, never>((db, $) => db.insertInto('sessions').values({
-  id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
-  currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
-  last_used_at: $('last_used_at'), expires_at: $('expires_at')
-}));
+export const insertFreshSession = new Prepared<Session, never>(insertSessionRow);
 
 /** The row of a new session, not yet stored. */
 export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {

@@ -168,14 +168,13 @@ const insertSessionAndPairPg = new Prepared<Session & PairParams, never>((_db, $
 
 /** A token pair on a session the caller holds, committed. */
 export async function issueOnSession(ctx: Ctx, site: Site, key: ApiKey, session: Session, kind: TokenKind): Promise<IssuedTokens> {
-  if (isPostgres(ctx.db)) {
-    const pair = newPair(ctx, site, key, session, kind);
-    await insertPairPg.run(ctx.db, pairParams(pair));
-    return issued(pair, session, kind);
-  }
-  // SQLite: one synchronous savepoint of the group commit (or a transaction when the connection is held).
   const pair = newPair(ctx, site, key, session, kind);
-  await writeAtomically(ctx.db, [insertAccessToken.with(pair.access), insertRefreshToken.with(pair.refresh)]);
+  if (isPostgres(ctx.db)) {
+    await insertPairPg.run(ctx.db, pairParams(pair));
+  } else {
+    // SQLite: one synchronous savepoint of the group commit (or a transaction when the connection is held).
+    await writeAtomically(ctx.db, [insertAccessToken.with(pair.access), insertRefreshToken.with(pair.refresh)]);
+  }
   return issued(pair, session, kind);
 }
 
