@@ -49,3 +49,23 @@ test('prepared statements: requests keep working after DISCARD ALL and after a t
   await sql`alter table sessions drop column note`.execute(db);
   await exercise('after it was dropped');
 });
+
+test('prepared statements: a connection that lost them inside a transaction recovers for the next transactions', async (t) => {
+  const { app, db } = await buildTestApp(t);
+  // Refresh grants run in a transaction on registered statements.
+  let refresh = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).json().refresh_token as string;
+  const rotate = async (): Promise<number> => {
+    const res = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: refresh }, { authorization: BASIC });
+    if (res.statusCode === 200) refresh = res.json().refresh_token as string;
+    return res.statusCode;
+  };
+  assert.equal(await rotate(), 200);
+  assert.equal(await rotate(), 200);
+  await onNextConnection(db, 'discard all');
+  // The first transaction on that connection may fail (its statement was gone); the ones after must not.
+  await rotate();
+  assert.equal(await rotate(), 200);
+  assert.equal(await rotate(), 200);
+  assert.equal(await rotate(), 200);
+});
+

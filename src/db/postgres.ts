@@ -11,10 +11,12 @@ export const MIGRATION_LOCK_KEY = 745_120_301;
 
 /** The server no longer has (a usable) copy of a statement this client prepared. */
 function statementGone(err: unknown): boolean {
-  const { code, message } = err as { code?: string; message?: string };
+  const { code, message, routine } = err as { code?: string; message?: string; routine?: string };
   // invalid_sql_statement_name: DISCARD ALL / DEALLOCATE ALL ran on the connection (a pooler's reset);
-  // feature_not_supported "cached plan must not change result type": a migration changed a table.
-  return code === '26000' || (code === '0A000' && /cached plan must not change result type/.test(message ?? ''));
+  // feature_not_supported "cached plan must not change result type": a migration changed a table
+  // (known by the server routine that raises it, whose name is not translated with lc_messages).
+  return code === '26000' ||
+    (code === '0A000' && (routine === 'RevalidateCachedQuery' || /cached plan must not change result type/.test(message ?? '')));
 }
 
 /**
@@ -23,8 +25,12 @@ function statementGone(err: unknown): boolean {
  * transaction too (they run on that transaction's connection, as before).
  */
 class PreparingClient extends pg.Client {
-  /** The server lost our statements while a transaction was open: forget them at the next idle query. */
-  #forgetWhenIdle = false;
+  /**
+   * The server lost our statements while a transaction was open: forget them before the next
+   * query that can run (not in an aborted transaction; DEALLOCATE is allowed inside a live one and
+   * is not rolled back), or every later transaction on this connection would fail the same way.
+   */
+  #forgetSoon = false;
 
   override query(config: any, values?: any, callback?: any): any {
     const name = typeof config === 'string' && typeof callback !== 'function' && typeof values !== 'function'
@@ -34,8 +40,9 @@ class PreparingClient extends pg.Client {
   }
 
   async #named(name: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
-    const idle = this.getTransactionStatus() === 'I';
-    if (this.#forgetWhenIdle && idle) await this.#forget();
+    const status = this.getTransactionStatus();
+    const idle = status === 'I';
+    if (this.#forgetSoon && status !== 'E') await this.#forget();
     try {
       return await (super.query({ name, text, values }) as unknown as Promise<pg.QueryResult>);
     } catch (err) {
@@ -43,7 +50,7 @@ class PreparingClient extends pg.Client {
       // Outside a transaction nothing was done: start over with freshly parsed statements. Inside
       // one the transaction is aborted anyway; clean up before this connection's next query.
       if (!idle) {
-        this.#forgetWhenIdle = true;
+        this.#forgetSoon = true;
         throw err;
       }
       await this.#forget();
@@ -53,7 +60,7 @@ class PreparingClient extends pg.Client {
 
   /** Drops every prepared statement on both sides, so each is parsed again on next use. */
   async #forget(): Promise<void> {
-    this.#forgetWhenIdle = false;
+    this.#forgetSoon = false;
     await super.query('deallocate all');
     const connection = (this as unknown as { connection: { parsedStatements: Record<string, string> } }).connection;
     connection.parsedStatements = {};
