@@ -3,7 +3,7 @@ import type { AccessTokenTable, RefreshTokenTable } from '../db/schema.js';
 import { deriveHex, prefixedKey, sortableId, timedSecret, timePrefix, TIME_PREFIX_LENGTH } from '../crypto.js';
 import { InvalidGrant, InvalidToken } from '../errors.js';
 import type { Ctx } from './context.js';
-import { isPostgres, Prepared, writeAtomically } from '../db/prepared.js';
+import { isPostgres, Prepared, writeAtomically, type Write } from '../db/prepared.js';
 import { createSession, getSession, handleKey, insertFreshSession, newSessionRow, resolvedOf, secondsLeft, type Executor, type HandleKind, type HandleSessionRow, type NewSessionOptions, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { attachShopperCart } from './carts.js';
@@ -107,11 +107,15 @@ function issued(pair: Pair, session: Session, kind: TokenKind): IssuedTokens {
   return { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresIn: secondsLeft(session, pair.access.created_at), session, kind };
 }
 
+/** The two inserts that store `pair`. */
+function pairWrites(pair: Pair): Write[] {
+  return [insertAccessToken.with(pair.access), insertRefreshToken.with(pair.refresh)];
+}
+
 /** Stores an access + refresh token pair bound to one session and one API key. */
 async function storePair(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Promise<IssuedTokens> {
   const pair = newPair(ctx, site, key, session, kind, options);
-  await insertAccessToken.run(db, pair.access);
-  await insertRefreshToken.run(db, pair.refresh);
+  await writeAtomically(db, pairWrites(pair));
   return issued(pair, session, kind);
 }
 
@@ -120,8 +124,8 @@ export async function issueTokens(ctx: Ctx, db: Executor, site: Site, key: ApiKe
 }
 
 // PostgreSQL: a grant's rows go in as one statement, which is its own transaction: one round trip
-// instead of four or five (BEGIN, two or three INSERTs, COMMIT). SQLite has no INSERT inside WITH; there
-// the grant stays a transaction, which its group commit makes cheap.
+// instead of four or five (BEGIN, two or three INSERTs, COMMIT). SQLite has no INSERT inside WITH;
+// there they are one synchronous savepoint of the group commit (writeAtomically).
 type PairParams = { [K in keyof PairRow as `a_${K}`]: PairRow[K] } & { [K in keyof RefreshRow as `r_${K}`]: RefreshRow[K] };
 
 function pairParams(pair: Pair): PairParams {
@@ -172,27 +176,26 @@ export async function issueOnSession(ctx: Ctx, site: Site, key: ApiKey, session:
   if (isPostgres(ctx.db)) {
     await insertPairPg.run(ctx.db, pairParams(pair));
   } else {
-    // SQLite: one synchronous savepoint of the group commit (or a transaction when the connection is held).
-    await writeAtomically(ctx.db, [insertAccessToken.with(pair.access), insertRefreshToken.with(pair.refresh)]);
+    await writeAtomically(ctx.db, pairWrites(pair));
   }
   return issued(pair, session, kind);
 }
 
 /** A new session and a token pair on it, committed. */
 export async function issueOnNewSession(ctx: Ctx, site: Site, key: ApiKey, options: NewSessionOptions, kind: TokenKind): Promise<IssuedTokens> {
-  if (isPostgres(ctx.db)) {
+  const postgres = isPostgres(ctx.db);
+  if (postgres || options.id === undefined) {
     const session = newSessionRow(ctx, site, options);
     const pair = newPair(ctx, site, key, session, kind);
+    if (!postgres) {
+      // SQLite, a new random id: the three rows as one savepoint of the group commit.
+      await writeAtomically(ctx.db, [insertFreshSession.with(session), ...pairWrites(pair)]);
+      return issued(pair, session, kind);
+    }
     if (await insertSessionAndPairPg.run(ctx.db, { ...session, ...pairParams(pair) }) === 1) {
       return issued(pair, session, kind);
     }
     // The session's id was taken: createSession below settles whose session it is.
-  } else if (options.id === undefined) {
-    // SQLite, a new random id: the three rows as one savepoint of the group commit.
-    const session = newSessionRow(ctx, site, options);
-    const pair = newPair(ctx, site, key, session, kind);
-    await writeAtomically(ctx.db, [insertFreshSession.with(session), insertAccessToken.with(pair.access), insertRefreshToken.with(pair.refresh)]);
-    return issued(pair, session, kind);
   }
   return await ctx.db.transaction().execute(async (trx) => {
     const session = await createSession(ctx, trx, site, options);
