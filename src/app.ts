@@ -81,7 +81,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, ctx, limiter);
   tokenRoutes(app, ctx, limiter, metrics.onGrant);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
-  oauthExtrasRoutes(app, ctx, config);
+  oauthExtrasRoutes(app, ctx, config, limiter);
   shopperApiRoutes(app, ctx, config);
   // Only the browser-facing routes read cookies, so only they pay for parsing them.
   await app.register(async (store) => {

@@ -122,7 +122,7 @@ test('every grant of the token endpoint, with Basic and with client_id', async (
   await rejectsWith(r.publicClient.passwordToken({ username: 'jane', password: 'Correct-Horse-9' }), { status: 400, code: 'unauthorized_client' });
   await rejectsWith(r.publicClient.guestToken(), { status: 400, code: 'unauthorized_client' });
   const wrongSecret = new SessionlinkClient({ baseURL: r.base, clientId: APP_KEY, clientSecret: 'nope' });
-  await rejectsWith(wrongSecret.anonymousToken(), { status: 401, code: 'invalid_client', description: 'Wrong client secret' });
+  await rejectsWith(wrongSecret.anonymousToken(), { status: 401, code: 'invalid_client', description: 'Unknown API key or wrong client secret' });
   await rejectsWith(r.confidential.exchangeSessionToken('0'.repeat(32)), { status: 400, code: 'invalid_grant' });
   await rejectsWith(r.confidential.externalShopperToken({ externalReferenceId: 'x', limitedToken: 'f'.repeat(64) }), { status: 400, code: 'dr_limited_token_invalid' });
 });

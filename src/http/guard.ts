@@ -1,5 +1,5 @@
 import { siteLimits, type Site } from '../domain/sites.js';
-import { ServiceError, TooManyRequests } from '../errors.js';
+import { TooManyRequests } from '../errors.js';
 import type { Limiter } from './limiter.js';
 
 /** Per-site limits (seed file `limits`), with defaults that stop guessing but not real users. */
@@ -25,12 +25,13 @@ export function limitsOf(site: Site | null): GuessLimits {
 
 /**
  * Runs `attempt` unless one of the failure counters is already at its limit (429 with
- * Retry-After), and records a failure on every counter when `attempt` fails with `failCode`.
+ * Retry-After), and records a failure on every counter when `attempt` throws an error that
+ * `isFailure` accepts (a wrong secret or password; never a lost race or an expired handle).
  */
-export async function guarded<T>(limiter: Limiter, now: number, windowSeconds: number, counters: Array<[string, number]>, failCode: string, attempt: () => Promise<T>): Promise<T> {
+export async function guarded<T>(limiter: Limiter, now: number, windowSeconds: number, counters: Array<[string, number]>, isFailure: (err: unknown) => boolean, attempt: () => Promise<T>): Promise<T> {
   const windowMs = windowSeconds * 1000;
   // All counters at once (with Redis, one round trip's wait instead of one per counter).
-  const counts = await Promise.all(counters.map(async ([key]) => await limiter.count(key, windowMs, now)));
+  const counts = await Promise.all(counters.map(async ([key, limit]) => await limiter.count(key, windowMs, now, limit)));
   counters.forEach(([, limit], i) => {
     if ((counts[i] as number) >= limit) {
       throw new TooManyRequests(windowSeconds, { 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': '0' });
@@ -39,8 +40,8 @@ export async function guarded<T>(limiter: Limiter, now: number, windowSeconds: n
   try {
     return await attempt();
   } catch (err) {
-    if (err instanceof ServiceError && err.code === failCode) {
-      for (const [key] of counters) await limiter.record(key, windowMs, now);
+    if (isFailure(err)) {
+      for (const [key, limit] of counters) await limiter.record(key, windowMs, now, limit);
     }
     throw err;
   }

@@ -4,6 +4,7 @@ import type { Ctx } from '../domain/context.js';
 import { findAccessToken, liveRefreshToken, revokeAccessToken, revokeRefreshToken, validateAccessToken } from '../domain/tokens.js';
 import { InvalidClient, MethodNotAllowed } from '../errors.js';
 import { authenticateClient } from '../http/client-auth.js';
+import type { Limiter } from '../http/limiter.js';
 import { param, readParams, requireParam } from '../http/params.js';
 import { sendDocument } from '../http/render.js';
 
@@ -30,14 +31,14 @@ async function liveAccessToken(ctx: Ctx, raw: string): Promise<Awaited<ReturnTyp
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
 /** CONTRACT §5: RFC 7009 revocation, RFC 7662 introspection, RFC 8414 metadata. */
-export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config): void {
+export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config, limiter: Limiter): void {
   app.post('/oauth20/revoke', {
     config: { surface: 'oauth' },
     schema: { summary: 'Revoke an access or refresh token (RFC 7009)', tags: ['oauth'] }
   }, async (request, reply) => {
     noStore(reply);
     const params = readParams(request);
-    const client = await authenticateClient(ctx, request, params);
+    const client = await authenticateClient(ctx, request, params, limiter);
     const raw = requireParam(params, 'token');
     for (const kind of kindsFor(param(params, 'token_type_hint'))) {
       if (kind === 'access_token') {
@@ -63,7 +64,7 @@ export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config
   }, async (request, reply) => {
     noStore(reply);
     const params = readParams(request);
-    const client = await authenticateClient(ctx, request, params);
+    const client = await authenticateClient(ctx, request, params, limiter);
     if (!client.confidential) {
       throw new InvalidClient('Introspection needs a confidential client');
     }
