@@ -40,6 +40,13 @@ export class InvalidGrant extends ServiceError {
   }
 }
 
+/** The one answer for an unknown username or a wrong password: the only login failure counted. */
+export class WrongPassword extends InvalidGrant {
+  constructor() {
+    super('Invalid username or password');
+  }
+}
+
 export class UnauthorizedClient extends ServiceError {
   constructor(description: string) {
     super(400, 'unauthorized_client', description);

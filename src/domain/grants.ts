@@ -1,4 +1,4 @@
-import { InvalidGrant, LimitedTokenInvalid, ServiceError } from '../errors.js';
+import { InvalidGrant, LimitedTokenInvalid, ServiceError, WrongPassword } from '../errors.js';
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
@@ -124,7 +124,7 @@ export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username:
     }
   }
   if (!ok || shopper === undefined) {
-    throw new InvalidGrant('Invalid username or password');
+    throw new WrongPassword();
   }
   const existing = await referencedSession(ctx, site, ref);
   return await logInOnSession(ctx, site, key, existing, shopper.id, ref.ip ?? null);

@@ -3,14 +3,14 @@ import type { Ctx } from '../domain/context.js';
 import { anonymousGrant, externalGrant, guestGrant, passwordGrant } from '../domain/grants.js';
 import { getSite, type Site } from '../domain/sites.js';
 import { refreshTokens, type IssuedTokens } from '../domain/tokens.js';
-import { InvalidClient, InvalidRequest, MethodNotAllowed, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import { InvalidClient, InvalidRequest, MethodNotAllowed, UnauthorizedClient, UnsupportedGrantType, WrongPassword } from '../errors.js';
 import { authenticateClient, type AuthenticatedClient } from '../http/client-auth.js';
 import { param, readParams, requireParam, type Params } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
-import { guarded, limitsOf, DEFAULT_LIMITS } from '../http/guard.js';
+import { guarded, limitsOf } from '../http/guard.js';
+import { counterAddress } from '../http/client-ip.js';
 import type { Limiter } from '../http/limiter.js';
 import { noteCorsSite } from '../http/cors.js';
-import { getApiKey } from '../domain/sites.js';
 
 export interface GrantEvent {
   grant: string;
@@ -51,12 +51,14 @@ async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, pa
   if (!client.confidential) {
     throw new UnauthorizedClient('Shopper login needs a confidential client');
   }
-  // Credential guessing: failed logins are counted per username and per client IP.
+  // Credential guessing: failed logins are counted per username and per client address (an IPv6
+  // client per /64). Only a wrong password counts: a login that lost a race to re-key the session,
+  // or named an expired session token, had the right password.
   const limits = limitsOf(site);
   return await guarded(limiter, ctx.now(), limits.windowSeconds, [
     [`login-user:${site.id}:${username.toLowerCase()}`, limits.loginFailuresPerUsername],
-    [`login-ip:${request.ip}`, limits.loginFailuresPerIP]
-  ], 'invalid_grant', async () => await passwordGrant(ctx, site, client.key, username, password, ref));
+    [`login-ip:${counterAddress(request.ip)}`, limits.loginFailuresPerIP]
+  ], (err) => err instanceof WrongPassword, async () => await passwordGrant(ctx, site, client.key, username, password, ref));
 }
 
 async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedClient, params: Params, request: FastifyRequest, reply: FastifyReply): Promise<IssuedTokens> {
@@ -75,30 +77,8 @@ async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedC
 }
 
 /** Runs one token request: authenticate the client, then the grant row (CONTRACT §3.2). */
-/** Client authentication with failures counted per presented key and per client IP. */
-async function guardedClientAuth(ctx: Ctx, request: FastifyRequest, params: Params, limiter: Limiter): Promise<AuthenticatedClient> {
-  const presented = presentedKey(request, params);
-  const key = presented === null ? null : await getApiKey(ctx, presented);
-  const site = key === null ? null : await getSite(ctx, key.site_id);
-  if (site !== null) noteCorsSite(request, site.id);
-  const limits = site === null ? DEFAULT_LIMITS : limitsOf(site);
-  const counters: Array<[string, number]> = [[`client-ip:${request.ip}`, limits.clientAuthFailuresPerIP]];
-  if (key !== null) counters.push([`client-key:${key.key}`, limits.clientAuthFailuresPerKey]);
-  return await guarded(limiter, ctx.now(), limits.windowSeconds, counters, 'invalid_client', async () => await authenticateClient(ctx, request, params));
-}
-
-function presentedKey(request: FastifyRequest, params: Params): string | null {
-  const header = request.headers.authorization;
-  if (header !== undefined && /^basic\s/i.test(header)) {
-    const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    return colon > 0 ? decoded.slice(0, colon).slice(0, 128) : null;
-  }
-  return param(params, 'client_id')?.slice(0, 128) ?? null;
-}
-
 export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, params: Params, limiter: Limiter, onEvent?: (event: GrantEvent) => void): Promise<IssuedTokens> {
-  const client = await guardedClientAuth(ctx, request, params, limiter);
+  const client = await authenticateClient(ctx, request, params, limiter, (site) => noteCorsSite(request, site.id));
   const site = await getSite(ctx, client.key.site_id);
   if (site === null) {
     throw new InvalidClient('Unknown API key');
