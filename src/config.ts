@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /**
@@ -25,8 +26,12 @@ export interface Config {
   publicStoreURL: string;
   /** Public origin of the API, used in documents (PUBLIC_API_URL). */
   publicApiURL: string;
-  /** Honour X-Forwarded-* headers (TRUST_PROXY=1). */
-  trustProxy: boolean;
+  /**
+   * Which proxies' X-Forwarded-* headers are believed (TRUST_PROXY): false (none, the default),
+   * a hop count (the client is that many hops from the socket), or proxy addresses/CIDRs. Never
+   * "every hop": then any client could name its own address.
+   */
+  trustProxy: TrustProxy;
   /** Largest request body accepted, in bytes (BODY_LIMIT, default 16 KiB). */
   bodyLimit: number;
   /** Port of the demo storefront (DEMO_PORT, default 8081); started only on the demo site. */
@@ -35,6 +40,48 @@ export interface Config {
   demoPortSet: boolean;
   /** Log level for pino (LOG_LEVEL, default info). */
   logLevel: string;
+}
+
+/**
+ * What Fastify's `trustProxy` gets: false (no proxy), proxy addresses/CIDRs (proxy-addr), or a
+ * hop count as a function of the hop's index (Fastify's own numeric option trusts nothing).
+ */
+export type TrustProxy = false | string[] | ((address: string, hop: number) => boolean);
+
+/** Names proxy-addr (Fastify's trustProxy) accepts for well-known ranges. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: unset, empty, `false`, `0` or `no` → trust no proxy; a positive integer n → the
+ * client is the address n hops from the socket (the nth X-Forwarded-For entry from the right,
+ * which the client cannot choose; only safe when the server cannot be reached except through
+ * those n proxies); `true`/`yes` → 1 (one proxy in front, the usual load balancer); or a
+ * comma-separated list of proxy addresses and CIDRs (`10.0.0.0/8, 2001:db8::/32`) and the names
+ * `loopback`, `linklocal`, `uniquelocal` → X-Forwarded-For is followed back only through those
+ * addresses. Never "every hop": then any client could name its own address.
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '' || text === 'false' || text === '0' || text === 'no') return false;
+  const hops = text === 'true' || text === 'yes' ? 1 : /^\d+$/.test(text) ? Number(text) : null;
+  if (hops !== null) {
+    if (hops > 100) throw new Error(`TRUST_PROXY hop count must be at most 100, got "${value}"`);
+    // hop 0 is the socket's peer, hop 1 the last X-Forwarded-For entry, and so on.
+    return (_address: string, hop: number) => hop < hops;
+  }
+  const entries = text.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    if (PROXY_RANGES.has(entry)) continue;
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new Error(`TRUST_PROXY must be false, a hop count, or a comma-separated list of proxy addresses/CIDRs (or loopback, linklocal, uniquelocal); "${entry}" is none of these`);
+    }
+  }
+  if (entries.length === 0) throw new Error(`TRUST_PROXY has no proxy address in "${value}"`);
+  return entries;
 }
 
 function readSecret(dataDir: string, given: string | undefined): string {
@@ -107,7 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
     seedFile: seedFromArgs(argv) ?? (env.SESSIONLINK_SEED || null),
     publicStoreURL: originOf(env.PUBLIC_STORE_URL || local, 'PUBLIC_STORE_URL'),
     publicApiURL: originOf(env.PUBLIC_API_URL || local, 'PUBLIC_API_URL'),
-    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bodyLimit: intOf(env.BODY_LIMIT, 16 * 1024, 'BODY_LIMIT'),
     demoPort: intOf(env.DEMO_PORT, 8081, 'DEMO_PORT'),
     demoPortSet,

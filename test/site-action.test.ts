@@ -127,7 +127,7 @@ test('allowedOrigins: another page gets 403, a listed origin and server-side cal
 });
 
 test('over HTTPS behind a trusted proxy the cookie is SameSite=None; Secure', async (t) => {
-  const { app } = await buildTestApp(t, { config: { trustProxy: true } });
+  const { app } = await buildTestApp(t, { config: { trustProxy: ['127.0.0.1'] } });
   const res = await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json', headers: { 'x-forwarded-proto': 'https' } });
   const cookie = res.cookies.find((c) => c.name === 'SLSESSION')!;
   assert.equal(cookie.sameSite, 'None');

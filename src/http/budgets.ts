@@ -3,6 +3,7 @@ import type { Ctx } from '../domain/context.js';
 import { siteLimits, type Site } from '../domain/sites.js';
 import { TooManyRequests } from '../errors.js';
 import { WindowCounter, type WindowState } from './window-counter.js';
+import { counterAddress } from './client-ip.js';
 import { Prepared } from '../db/prepared.js';
 
 /**
@@ -125,7 +126,8 @@ export class Budgets {
     const limits = budgetsOf(site);
     const now = this.ctx.now();
     const windowMs = limits.guestWindowSeconds * 1000;
-    const ipKey = `guest-ip:${site.id}:${request.ip}`;
+    // An IPv6 client counts per /64 (client-ip.ts).
+    const ipKey = `guest-ip:${site.id}:${counterAddress(request.ip)}`;
     const siteKey = `guest-site:${site.id}`;
     // A confidential app calls from its own servers: one address for all of its shoppers. It
     // proved its secret, so it gets the site's budget and cap, not one browser's.
