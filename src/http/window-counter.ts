@@ -20,6 +20,8 @@ interface Bucket {
   /** Hits of window `win` not yet added to Redis. */
   pending: number;
   lastUsed: number;
+  /** The limit it was last checked against: a bucket at it is never evicted. */
+  limit: number;
 }
 
 export interface WindowState {
@@ -40,9 +42,11 @@ export class WindowCounter {
   private timer: NodeJS.Timeout | null = null;
   private syncing = false;
   private readonly now: () => number;
+  private readonly maxKeys: number;
 
-  constructor(now: () => number, redis: import('ioredis').Redis | null = null, prefix = 'sessionlink:budget:', syncMs = 1000) {
+  constructor(now: () => number, redis: import('ioredis').Redis | null = null, prefix = 'sessionlink:budget:', syncMs = 1000, maxKeys = MAX_KEYS) {
     this.now = now;
+    this.maxKeys = maxKeys;
     this.redis = redis;
     this.prefix = prefix;
     if (redis !== null) {
@@ -51,12 +55,12 @@ export class WindowCounter {
     }
   }
 
-  private bucket(key: string, windowMs: number, now: number): Bucket {
+  private bucket(key: string, windowMs: number, now: number, limit: number): Bucket {
     const win = Math.floor(now / windowMs);
     let b = this.buckets.get(key);
     if (b === undefined || b.windowMs !== windowMs) {
-      if (this.buckets.size >= MAX_KEYS) this.evict();
-      b = { windowMs, win, cur: 0, prev: 0, pending: 0, lastUsed: now };
+      if (this.buckets.size >= this.maxKeys) this.evict(now);
+      b = { windowMs, win, cur: 0, prev: 0, pending: 0, lastUsed: now, limit };
       this.buckets.set(key, b);
     } else if (b.win !== win) {
       // Unsynced hits of a window that just ended are dropped: at most a second of traffic.
@@ -66,12 +70,32 @@ export class WindowCounter {
       b.win = win;
     }
     b.lastUsed = now;
+    b.limit = limit;
     return b;
   }
 
-  private evict(): void {
-    const drop = Array.from(this.buckets.keys()).slice(0, MAX_KEYS / 2);
-    for (const k of drop) this.buckets.delete(k);
+  /** The sliding estimate of `b` at `now`, without rolling it. */
+  private usedAt(b: Bucket, now: number): number {
+    const win = Math.floor(now / b.windowMs);
+    if (b.win === win) return this.estimate(b, now);
+    if (b.win === win - 1) return Math.floor(b.cur * (1 - (now - win * b.windowMs) / b.windowMs));
+    return 0;
+  }
+
+  /**
+   * Makes room under a flood of new keys: buckets with nothing left in their window go first,
+   * then buckets under their limit, oldest first, down to half. A bucket at its limit is never
+   * dropped, which would hand its owner a fresh budget; there cannot be many, since each one
+   * took `limit` admitted requests (and guests also meet the per-site budget).
+   */
+  private evict(now: number): void {
+    for (const [key, b] of this.buckets) {
+      if (this.usedAt(b, now) === 0) this.buckets.delete(key);
+    }
+    for (const [key, b] of this.buckets) {
+      if (this.buckets.size <= this.maxKeys / 2) break;
+      if (this.usedAt(b, now) < b.limit) this.buckets.delete(key);
+    }
   }
 
   private estimate(b: Bucket, now: number): number {
@@ -104,14 +128,14 @@ export class WindowCounter {
 
   /** Whether one more hit fits under `limit`; counts nothing. */
   peek(key: string, limit: number, windowMs: number, now: number): { ok: boolean; state: WindowState } {
-    const b = this.bucket(key, windowMs, now);
+    const b = this.bucket(key, windowMs, now, limit);
     const used = this.estimate(b, now);
     return { ok: used < limit, state: this.state(b, limit, now, used) };
   }
 
   /** Counts one hit and returns what is left. */
   add(key: string, limit: number, windowMs: number, now: number): WindowState {
-    const b = this.bucket(key, windowMs, now);
+    const b = this.bucket(key, windowMs, now, limit);
     b.cur++;
     if (this.redis !== null) b.pending++;
     return this.state(b, limit, now, this.estimate(b, now));
