@@ -217,6 +217,30 @@ test('IPv6 clients are counted per /64 (guest budget, client-auth and login fail
   assertLocked(await post(app, '/oauth20/token', { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, BASIC, '2001:db8:7:7::3'), 'login from the same /64');
 });
 
+test('with REDIS_URL two processes behind one proxy share the per-address counter of a client\'s /64 (real Redis)', async (t) => {
+  const { loadConfig } = await import('../src/config.js');
+  const trustProxy = loadConfig({ TRUST_PROXY: '1', SESSIONLINK_SECRET: 'z'.repeat(64) }).trustProxy;
+  // A key and a /64 of their own per run: Redis keeps counters for the whole window.
+  const run = randomBytes(8).toString('hex');
+  const key = `app-${run}`;
+  const secret = `secret-${run}`;
+  const seed: Seed = { sites: [{ id: `s${run}`, name: 'Redis Store', limits: { clientAuthFailuresPerIP: 4 }, apiKeys: [{ key, type: 'confidential', secret }] }] };
+  const serverSecret = 'redis-guess-' + 'y'.repeat(40);
+  const a = await buildTestApp(t, { seed, config: { redisURL: REDIS_URL, secret: serverSecret, trustProxy } });
+  const b = await buildTestApp(t, { seed, config: { redisURL: REDIS_URL, secret: serverSecret, trustProxy } });
+  const net = `2001:db8:${run.slice(0, 4)}:${run.slice(4, 8)}`;
+  for (let i = 0; i < 4; i++) {
+    const res = await post(i % 2 === 0 ? a.app : b.app, '/oauth20/introspect', { token: 'x' }, basic(key, `guess-${i}`), '10.0.0.1',
+      { 'x-forwarded-for': `198.51.100.${i}, ${net}::${i + 1}` });
+    assert.equal(res.statusCode, 401, res.body);
+  }
+  for (const [name, app] of [['A', a.app], ['B', b.app]] as const) {
+    assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), '10.0.0.1', { 'x-forwarded-for': `192.0.2.1, ${net}:ffff::99` }), `process ${name}, same /64`);
+  }
+  const elsewhere = `2001:db8:${run.slice(8, 12)}:${run.slice(12, 16)}::1`;
+  assert.equal((await post(a.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), '10.0.0.1', { 'x-forwarded-for': elsewhere })).statusCode, 200, 'another /64');
+});
+
 test('a flood of failures from 101,000 addresses does not evict a live lockout', async (t) => {
   const { app } = await buildTestApp(t);
   const login = async (password: string): Promise<LightMyRequestResponse> =>
