@@ -5,36 +5,9 @@ import { TooManyRequests } from '../errors.js';
 import { WindowCounter, type WindowState } from './window-counter.js';
 import { counterAddress } from './client-ip.js';
 import { Prepared } from '../db/prepared.js';
+import { DEFAULT_BUDGETS, type BudgetLimits } from '../config.js';
 
-/**
- * Per-site budgets (seed file `limits`, next to guard.ts's failure limits). The defaults stop a
- * flood from one machine without touching real traffic:
- * - 600 new anonymous sessions per client IP per minute: 10 a second, far above any browser or
- *   app (one session per visitor), while one script on one address is stopped within a minute.
- *   Behind a shared NAT or a proxy without TRUST_PROXY many shoppers share an address; raise it there.
- * - 20,000 new anonymous sessions per site per minute: about 1.2 million visitors an hour.
- * - 2,000,000 live anonymous sessions per site: bounds the sessions table a botnet can fill
- *   (each session is a few rows) while leaving room for a day of heavy real traffic.
- * - 1,000,000 Shopper API requests per API key per minute (~16,700 a second): above what one
- *   process serves, so it only bites when a cluster is hammered through one key.
- */
-export interface BudgetLimits {
-  guestWindowSeconds: number;
-  newSessionsPerIP: number;
-  newSessionsPerSite: number;
-  liveAnonymousSessions: number;
-  apiWindowSeconds: number;
-  apiRequestsPerKey: number;
-}
-
-export const DEFAULT_BUDGETS: BudgetLimits = {
-  guestWindowSeconds: 60,
-  newSessionsPerIP: 600,
-  newSessionsPerSite: 20_000,
-  liveAnonymousSessions: 2_000_000,
-  apiWindowSeconds: 60,
-  apiRequestsPerKey: 1_000_000
-};
+export { DEFAULT_BUDGETS, type BudgetLimits } from '../config.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

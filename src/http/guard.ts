@@ -1,23 +1,11 @@
 import { siteLimits, type Site } from '../domain/sites.js';
 import { TooManyRequests } from '../errors.js';
 import type { Limiter } from './limiter.js';
+import { DEFAULT_GUESS_LIMITS, type GuessLimits } from '../config.js';
 
-/** Per-site limits (seed file `limits`), with defaults that stop guessing but not real users. */
-export interface GuessLimits {
-  windowSeconds: number;
-  loginFailuresPerUsername: number;
-  loginFailuresPerIP: number;
-  clientAuthFailuresPerKey: number;
-  clientAuthFailuresPerIP: number;
-}
-
-export const DEFAULT_LIMITS: GuessLimits = {
-  windowSeconds: 900,
-  loginFailuresPerUsername: 5,
-  loginFailuresPerIP: 50,
-  clientAuthFailuresPerKey: 20,
-  clientAuthFailuresPerIP: 50
-};
+export type { GuessLimits } from '../config.js';
+/** The failure limits a site gets unless its seed `limits` say otherwise (src/config.ts). */
+export const DEFAULT_LIMITS: GuessLimits = DEFAULT_GUESS_LIMITS;
 
 export function limitsOf(site: Site | null): GuessLimits {
   return siteLimits(site, DEFAULT_LIMITS);
