@@ -44,7 +44,7 @@ async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, pa
     }
     delete ref.limitedToken;
     if (ref.sessionToken === undefined) await request.server.budgets.admitGuest(request, reply, site, { confidentialClient: client.confidential });
-    else chargeJoin(ctx, request, site, ref.sessionToken);
+    else chargeJoin(ctx, site, ref.sessionToken);
     return await anonymousGrant(ctx, site, client.key, ref);
   }
   if (username === undefined || password === undefined) {
@@ -127,7 +127,7 @@ export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, reply: 
           throw new InvalidClient('A confidential key refreshes its tokens only with its secret');
         }
         issued = await refreshTokens(ctx, site, client.key, requireParam(params, 'refresh_token'),
-          (sessionId) => chargeRefresh(ctx, request, site, sessionId));
+          (sessionId) => chargeRefresh(ctx, site, sessionId));
         break;
       default:
         throw new UnsupportedGrantType(grantType);

@@ -74,7 +74,7 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
       // A browser whose session is signed in gets a limited token on it too: the storefront's
       // code keeps the shared cart, while the shopper's profile and ordering stay with the app's
       // full token (shopper-api.ts). Each mint counts against the session's join budget.
-      chargeJoinOfSession(ctx, request, site, session);
+      chargeJoinOfSession(ctx, site, session);
       document = tokenDocument(await tokenForSession(ctx, site, key, session), 'json');
     } else {
       document = { session_token: await issueSessionToken(ctx, ctx.db, session) };

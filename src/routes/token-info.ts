@@ -41,7 +41,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         const sessionToken = param(params, 'session_token');
         if (sessionToken !== undefined) {
           checkExchangeAllowed(site, false);
-          chargeJoin(ctx, request, site, sessionToken);
+          chargeJoin(ctx, site, sessionToken);
         } else {
           await app.budgets.admitGuest(request, reply, site);
         }
