@@ -375,13 +375,14 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
     if (row.expires_at <= now) {
       throw new InvalidGrant('Refresh token expired');
     }
-    // The per-session refresh budget: over it, the transaction stores and spends nothing.
-    admit?.(row.session_id);
     if (row.spent_at !== null && now - row.spent_at > site.refresh_grace_seconds * 1000) {
       // Reuse detection: a spent token came back after its grace window. Someone holds a copy.
       await revokeChain(trx, row.chain_id);
       return { reused: true as const };
     }
+    // The per-session refresh budget (after reuse detection, which must always fire): over it,
+    // the transaction stores and spends nothing.
+    admit?.(row.session_id);
     let session = await getSession(trx, row.session_id);
     if (session !== null && session.epoch !== row.epoch) {
       throw new InvalidGrant('Session re-keyed at login');
