@@ -58,7 +58,7 @@ async function perRequest(name: string, pid: number, base: string, req: Paramete
 
 const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64') };
 const LIMIT = 1_000_000_000;
-const seed = { sites: DEMO_SEED.sites.map((s) => ({ ...s, limits: { newSessionsPerIP: LIMIT, newSessionsPerSite: LIMIT, liveAnonymousSessions: LIMIT, apiRequestsPerKey: LIMIT } })) };
+const seed = { sites: DEMO_SEED.sites.map((s) => ({ ...s, limits: { newSessionsPerIP: LIMIT, newSessionsPerSite: LIMIT, liveAnonymousSessions: LIMIT, apiRequestsPerKey: LIMIT, joinsPerSession: LIMIT, refreshesPerSession: LIMIT } })) };
 
 if (!only || only.includes('bare')) {
   const bare = await start(['bench/bare-server.ts'], {}, '/');

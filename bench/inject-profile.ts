@@ -45,7 +45,7 @@ const db = await openDatabase({ databaseURL: process.env.DATABASE_URL ?? null, d
 const app = await buildApp({ config, db });
 // The benchmark's budgets: one client IP and key far past the production defaults, on purpose.
 const LIMIT = 1_000_000_000;
-await loadSeed(app.ctx, { sites: DEMO_SEED.sites.map((s) => ({ ...s, limits: { newSessionsPerIP: LIMIT, newSessionsPerSite: LIMIT, liveAnonymousSessions: LIMIT, apiRequestsPerKey: LIMIT } })) });
+await loadSeed(app.ctx, { sites: DEMO_SEED.sites.map((s) => ({ ...s, limits: { newSessionsPerIP: LIMIT, newSessionsPerSite: LIMIT, liveAnonymousSessions: LIMIT, apiRequestsPerKey: LIMIT, joinsPerSession: LIMIT, refreshesPerSession: LIMIT } })) });
 await app.ready();
 const basic = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64');
 const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: basic };

@@ -159,7 +159,7 @@ const BENCH_LIMIT = 1_000_000_000;
 const BENCH_SEED = {
   sites: DEMO_SEED.sites.map((site) => ({
     ...site,
-    limits: { newSessionsPerIP: BENCH_LIMIT, newSessionsPerSite: BENCH_LIMIT, liveAnonymousSessions: BENCH_LIMIT, apiRequestsPerKey: BENCH_LIMIT }
+    limits: { newSessionsPerIP: BENCH_LIMIT, newSessionsPerSite: BENCH_LIMIT, liveAnonymousSessions: BENCH_LIMIT, apiRequestsPerKey: BENCH_LIMIT, joinsPerSession: BENCH_LIMIT, refreshesPerSession: BENCH_LIMIT }
   }))
 };
 

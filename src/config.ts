@@ -84,6 +84,21 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
   return entries;
 }
 
+/**
+ * Per-session budgets on minting (seed `limits` may override each, per site). Every join of an
+ * existing session (a session-token exchange, the site action with an apiKey on the browser's
+ * session, `/v1/shoppers/token` with a sessionToken) and every refresh stores a token pair, so
+ * without a bound one session token could fill the token tables. 120 joins in 10 minutes is a
+ * page view every 5 s for 10 minutes, beyond a human shopper; refreshes are rarer still (an access
+ * token lives as long as its session), and 60 leaves room for retries and parallel tabs. Over
+ * budget: 429 with Retry-After.
+ */
+export const DEFAULT_SESSION_BUDGETS = Object.freeze({
+  sessionWindowSeconds: 600,
+  joinsPerSession: 120,
+  refreshesPerSession: 60
+});
+
 function readSecret(dataDir: string, given: string | undefined): string {
   if (given !== undefined && given !== '') {
     return given;

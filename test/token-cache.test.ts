@@ -28,7 +28,7 @@ test('a session kept alive by the browser keeps alive an app token validated bef
   for (let i = 0; i < 3; i++) {
     clock.advance(500);
     // Only the browser uses the session; the token's cached session must follow.
-    const browser = await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json', headers: { cookie: `SLSESSION=${cookie}` } });
+    const browser = await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json', headers: { referer: 'https://shop.other.example/', cookie: `SLSESSION=${cookie}` } });
     assert.equal(browser.json().session_token, site.json().session_token);
   }
   clock.advance(500);

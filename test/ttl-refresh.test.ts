@@ -37,10 +37,12 @@ test('idle timeout: use keeps the session alive, idleness ends it, never past th
   const cookieStart = await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json' });
   const cookie = cookieStart.cookies.find((c) => c.name === 'SLSESSION')!.value;
   clock.advance(599);
-  const kept = await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json', headers: { cookie: `SLSESSION=${cookie}` } });
+  // A browser on the site's listed page (with allowedOrigins, a cookie without Referer is refused).
+  const page = { referer: 'https://shop.other.example/' };
+  const kept = await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json', headers: { ...page, cookie: `SLSESSION=${cookie}` } });
   assert.equal(kept.json().session_token, cookieStart.json().session_token);
   clock.advance(601);
-  const lost = await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json', headers: { cookie: `SLSESSION=${cookie}` } });
+  const lost = await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json', headers: { ...page, cookie: `SLSESSION=${cookie}` } });
   assert.notEqual(lost.json().session_token, cookieStart.json().session_token, 'an idle session ends: the browser gets a fresh one');
   const idleToken = await tokenInfo(app, tok.access_token);
   assert.equal(idleToken.json().error_description, 'Session expired');

@@ -1,5 +1,5 @@
 import { hashSecret, randomHex } from '../crypto.js';
-import { Conflict, NotFound, ServiceError } from '../errors.js';
+import { Conflict, InvalidToken, NotFound, ServiceError } from '../errors.js';
 import { ensureCartRow, MAX_QUANTITY } from './carts.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
@@ -78,7 +78,12 @@ export function parseVersion(raw: string | undefined): number | null {
  * a newly allocated cart that the session now points at. Returns the (possibly updated) session.
  */
 export async function activeCart(ctx: Ctx, db: Executor, session: Session): Promise<{ session: Session; cart: CartRow }> {
-  const current = await db.selectFrom('sessions').select('cart_id').where('id', '=', session.id).executeTakeFirst();
+  const current = await db.selectFrom('sessions').select(['cart_id', 'epoch']).where('id', '=', session.id).executeTakeFirst();
+  if (current !== undefined && current.epoch !== session.epoch) {
+    // Re-keyed (a login) since the caller's handle was checked: the cart is the signed-in
+    // shopper's now, out of reach of a handle made before.
+    throw new InvalidToken('rekeyed');
+  }
   let live: Session = current === undefined ? session : { ...session, cart_id: current.cart_id };
   await ensureCartRow(ctx, db, live);
   let cart = await db.selectFrom('carts').selectAll().where('id', '=', live.cart_id).executeTakeFirstOrThrow();
@@ -303,6 +308,23 @@ export async function createHandoff(ctx: Ctx, session: Session): Promise<string>
     used_at: null
   }).execute();
   return code;
+}
+
+/**
+ * The live session an unused, unexpired handoff code names on this site, without consuming it
+ * (the hosted pages ask before a handoff replaces a signed-in browser's session), or null.
+ */
+export async function peekHandoff(ctx: Ctx, siteId: string, code: string): Promise<Session | null> {
+  if (!/^[0-9a-f]{64}$/.test(code)) return null;
+  const now = ctx.now();
+  const row = await ctx.db.selectFrom('handoff_codes').innerJoin('sessions', 'sessions.id', 'handoff_codes.session_id')
+    .selectAll('sessions').select('handoff_codes.epoch as code_epoch')
+    .where('handoff_codes.hash', '=', hashSecret(ctx.secret, 'handoff', code))
+    .where('handoff_codes.used_at', 'is', null).where('handoff_codes.expires_at', '>', now).executeTakeFirst();
+  if (row === undefined) return null;
+  const { code_epoch, ...session } = row;
+  if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
+  return session;
 }
 
 /**

@@ -236,6 +236,12 @@ export async function sweepExpired(ctx: Ctx): Promise<number> {
     await trx.deleteFrom('carts').where('session_id', 'in', dead).where('status', '!=', 'submitted')
       .where('shopper_id', 'is', null).execute();
     await trx.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
+    // A refresh token of an ended session can only answer "Session expired" — unless it is a
+    // signed-in shopper's full token, which continues on a new session until its own expiry.
+    // Past the retention above, the others go with their session.
+    await trx.deleteFrom('refresh_tokens').where('session_id', 'in', dead)
+      .where((eb) => eb.or([eb('kind', '!=', 'full'), eb('shopper_id', 'is', null), eb('revoked_reason', 'is not', null)]))
+      .execute();
     await trx.deleteFrom('handoff_codes').where('expires_at', '<', now).execute();
     await trx.deleteFrom('counters').where('expires_at', '<', now).execute();
     const result = await trx.deleteFrom('sessions').where('expires_at', '<', cutoff).executeTakeFirst();

@@ -351,7 +351,7 @@ async function revokeChain(db: Executor, chainId: string): Promise<void> {
  * server secret, so a replay within the grace window — or a racing parallel use, on any
  * process — computes the very same pair and the inserts collapse into one.
  */
-export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: string): Promise<IssuedTokens> {
+export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: string, admit?: (sessionId: string) => void): Promise<IssuedTokens> {
   const now = ctx.now();
   const hash = refreshHash(ctx, raw);
   // Derived, so every replay computes the same pair; time-prefixed like any token (with the
@@ -380,12 +380,17 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
       await revokeChain(trx, row.chain_id);
       return { reused: true as const };
     }
+    // The per-session refresh budget (after reuse detection, which must always fire): over it,
+    // the transaction stores and spends nothing.
+    admit?.(row.session_id);
     let session = await getSession(trx, row.session_id);
     if (session !== null && session.epoch !== row.epoch) {
       throw new InvalidGrant('Session re-keyed at login');
     }
     if (session === null || session.expires_at <= now) {
-      if (row.shopper_id === null) {
+      // Only a full token continues a signed-in shopper on a new session. A limited one, even
+      // if it was issued on the shopper's session, never had the shopper's authority to renew.
+      if (row.shopper_id === null || row.kind !== 'full') {
         throw new InvalidGrant('Session expired');
       }
       // A registered/external shopper's session ended: continue on a new one.
@@ -433,7 +438,7 @@ export interface LiveRefreshToken {
 
 /**
  * A refresh token that the refresh grant would still accept (RFC 7662 introspection), or null:
- * unknown, revoked, expired, spent, re-keyed, or an anonymous one whose session ended.
+ * unknown, revoked, expired, spent, re-keyed, or a limited one whose session ended.
  */
 export async function liveRefreshToken(ctx: Ctx, raw: string): Promise<LiveRefreshToken | null> {
   if (raw.length === 0 || raw.length > 512) return null;
@@ -443,7 +448,7 @@ export async function liveRefreshToken(ctx: Ctx, raw: string): Promise<LiveRefre
   const session = await getSession(ctx.db, row.session_id);
   if (session !== null && session.epoch !== row.epoch) return null;
   if (session === null || session.expires_at <= now) {
-    return row.shopper_id === null ? null : { row, session: null };
+    return row.shopper_id === null || row.kind !== 'full' ? null : { row, session: null };
   }
   return { row, session };
 }

@@ -11,6 +11,7 @@ import { guarded, limitsOf } from '../http/guard.js';
 import { counterAddress } from '../http/client-ip.js';
 import type { Limiter } from '../http/limiter.js';
 import { noteCorsSite } from '../http/cors.js';
+import { chargeJoin, chargeRefresh } from '../http/session-budget.js';
 
 export interface GrantEvent {
   grant: string;
@@ -43,6 +44,7 @@ async function passwordRow(ctx: Ctx, site: Site, client: AuthenticatedClient, pa
     }
     delete ref.limitedToken;
     if (ref.sessionToken === undefined) await request.server.budgets.admitGuest(request, reply, site, { confidentialClient: client.confidential });
+    else chargeJoin(ctx, site, ref.sessionToken);
     return await anonymousGrant(ctx, site, client.key, ref);
   }
   if (username === undefined || password === undefined) {
@@ -99,7 +101,13 @@ export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, reply: 
         break;
       case 'refresh_token':
         grant = 'refresh_token';
-        issued = await refreshTokens(ctx, site, client.key, requireParam(params, 'refresh_token'));
+        // RFC 6749 §6: a confidential client's refresh token is refreshed with its secret. A
+        // Bearer access token stands only for the key's public credentials.
+        if (client.key.type === 'confidential' && !client.confidential) {
+          throw new InvalidClient('A confidential key refreshes its tokens only with its secret');
+        }
+        issued = await refreshTokens(ctx, site, client.key, requireParam(params, 'refresh_token'),
+          (sessionId) => chargeRefresh(ctx, site, sessionId));
         break;
       default:
         throw new UnsupportedGrantType(grantType);

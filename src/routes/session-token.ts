@@ -4,9 +4,10 @@ import { issueSessionToken } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { tokenForSession } from '../domain/grants.js';
 import { Forbidden, NotFound, ServiceError } from '../errors.js';
-import { browserSession } from '../http/browser-session.js';
+import { browserSession, SESSION_COOKIE } from '../http/browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
+import { chargeJoinOfSession } from '../http/session-budget.js';
 import { jsonpCallback, sendDocument, sendJSONP, tokenDocument } from '../http/render.js';
 
 function originOf(value: string | undefined): string | null {
@@ -21,7 +22,13 @@ function originOf(value: string | undefined): string | null {
 /**
  * CONTRACT §3.1: when a site lists allowedOrigins, a page of another origin may not include the
  * site action. Browsers say who is asking with Sec-Fetch-Site and the Referer (origin-only by
- * default); a server-side caller sends neither and is allowed, as Digital River allows it.
+ * default). A request with neither (nor Origin) is a server-side caller, curl, an old browser
+ * (no Sec-Fetch-Site) whose Referer a privacy setting stripped — or an attacker's page that
+ * includes the action as a script with `referrerpolicy="no-referrer"`, read by such a browser.
+ * Only the browser's session cookie makes the answer worth stealing, so such a request is served
+ * when it carries no session cookie (its answer names a brand-new session, which the caller could
+ * have made itself) and refused when it does. A server-side caller that keeps the cookie sends
+ * the `Origin` of a listed page.
  */
 function checkIncludingPage(request: FastifyRequest, site: Site, storeOrigin: string): void {
   const allowed = allowedOriginsOf(site);
@@ -30,7 +37,7 @@ function checkIncludingPage(request: FastifyRequest, site: Site, storeOrigin: st
   const referer = originOf(request.headers.referer) ?? originOf(request.headers.origin as string | undefined);
   if (fetchSite === 'same-origin' || fetchSite === 'none') return;
   if (referer === null) {
-    if (fetchSite === undefined) return;
+    if (fetchSite === undefined && request.cookies[SESSION_COOKIE] === undefined) return;
     throw new Forbidden('This page may not request a session token');
   }
   const self = `${request.protocol}://${request.host}`;
@@ -64,6 +71,10 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     const session = await browserSession(ctx, request, reply, site, async () => await app.budgets.admitGuest(request, reply, site));
     let document: Record<string, unknown>;
     if (key !== null) {
+      // A browser whose session is signed in gets a limited token on it too: the storefront's
+      // code keeps the shared cart, while the shopper's profile and ordering stay with the app's
+      // full token (shopper-api.ts). Each mint counts against the session's join budget.
+      chargeJoinOfSession(ctx, site, session);
       document = tokenDocument(await tokenForSession(ctx, site, key, session), 'json');
     } else {
       document = { session_token: await issueSessionToken(ctx, ctx.db, session) };

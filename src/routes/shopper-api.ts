@@ -6,7 +6,7 @@ import {
   removeLines, submitCart, updateLine, type CartView, type OrderRow
 } from '../domain/cart.js';
 import { touchSession, type Session } from '../domain/sessions.js';
-import { getApiKey, getSite, type Site } from '../domain/sites.js';
+import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, NotFound } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
@@ -64,7 +64,7 @@ const LOCALE = /^[a-z]{2}(_[A-Z]{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
 
 /** The caller's token and session; an `apiKey` of another site than the token's → 403. */
-async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, params: Params): Promise<Caller> {
+async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, params: Params, check?: (site: Site) => void): Promise<Caller> {
   const raw = bearerToken(request, params);
   if (raw === null) {
     throw new InvalidToken('unknown');
@@ -75,6 +75,8 @@ async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyRep
     throw new InvalidToken('unknown');
   }
   noteCorsSite(request, site.id);
+  // A refusal that depends on the site comes before anything is counted or touched.
+  check?.(site);
   // Per-key request quota (CONTRACT §3.5 429): counted in memory, no I/O.
   request.server.budgets.chargeKey(reply, site, token.api_key);
   // API use counts as use of the session (CONTRACT §2 idle rule), as the browser's does.
@@ -93,6 +95,37 @@ function requireFull(caller: Caller): void {
   if (caller.token.kind !== 'full') {
     throw new Forbidden('This resource needs a full token (an authenticated shopper)');
   }
+}
+
+/**
+ * A limited token never exercises a signed-in shopper's authority: on an authenticated session
+ * (the site action or a session-token exchange hands browsers one) it reaches the cart, never the
+ * shopper's profile or their ordering. On an anonymous session it keeps the guest's rights.
+ */
+function isLimitedOnSignedIn(caller: Caller): boolean {
+  return caller.token.kind !== 'full' && caller.session.shopper_id !== null;
+}
+
+function requireShopperAuthority(caller: Caller): void {
+  if (isLimitedOnSignedIn(caller)) {
+    throw new Forbidden("A limited token cannot act for the signed-in shopper; this needs the app's full token");
+  }
+}
+
+/**
+ * A web-checkout POST moves the browser that sends it onto the token's session. For a site that
+ * lists `allowedOrigins`, a browser POST from any other page (its `Origin` is present and not
+ * listed; `null` from sandboxed frames, data: URLs and no-referrer pages included) is refused, so
+ * no page elsewhere can move a shopper's browser onto the attacker's session. No `Origin` (a
+ * server, an old browser's same-origin form) passes, as does `"*"` in the list.
+ */
+function checkPostOrigin(request: FastifyRequest, site: Site): void {
+  const allowed = allowedOriginsOf(site);
+  if (allowed === null || allowed.includes('*')) return;
+  const origin = request.headers.origin;
+  if (origin === undefined) return;
+  if (typeof origin === 'string' && allowed.includes(origin)) return;
+  throw new Forbidden('This page may not start a web checkout for this store');
 }
 
 /** `path` and `path.json` (and `.xml`), one handler. */
@@ -226,6 +259,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     handler: async (request, reply) => {
       const params = readParams(request);
       const caller = await authenticate(ctx, request, reply, params);
+      requireShopperAuthority(caller);
       let session = caller.session;
       if (request.method === 'POST') {
         const profileFields = ['firstName', 'lastName', 'emailAddress', 'username', 'password', 'externalReferenceId'];
@@ -378,6 +412,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     handler: async (request, reply) => {
       const params = readParams(request);
       const caller = await authenticate(ctx, request, reply, params);
+      requireShopperAuthority(caller);
       const order = await submitCart(ctx, caller.session, { channel: 'api' }, expectedVersion(request, params));
       return send(request, reply, params, { submitCart: { order: orderDocument(order) } });
     }
@@ -410,16 +445,23 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     handler: async (request, reply) => {
       takeCartBody(request);
       const params = readParams(request);
-      const caller = await authenticate(ctx, request, reply, params);
+      const caller = await authenticate(ctx, request, reply, params, request.method === 'POST' ? (site) => checkPostOrigin(request, site) : undefined);
       if (request.method === 'POST') {
         await applyCartBody(caller, request);
       }
-      const code = await createHandoff(ctx, caller.session);
       const store = config.publicStoreURL.replace(/\/$/, '');
       const locale = LOCALE.test(caller.session.locale) ? caller.session.locale : caller.site.locale;
+      const page = `${store}/store/${encodeURIComponent(caller.site.id)}/${encodeURIComponent(locale)}/DisplayThreePgCheckoutShoppingCartPage`;
       reply.header('cache-control', 'no-store');
       reply.header('referrer-policy', 'no-referrer');
-      return reply.redirect(`${store}/store/${encodeURIComponent(caller.site.id)}/${encodeURIComponent(locale)}/DisplayThreePgCheckoutShoppingCartPage?handoff=${code}`, 302);
+      if (isLimitedOnSignedIn(caller)) {
+        // A handoff would put whichever browser follows it on the signed-in session, where the
+        // hosted pages order in the shopper's name: a limited token cannot confer that. The
+        // browser that is already on this session (its cookie) sees it at the plain page URL.
+        return reply.redirect(page, 302);
+      }
+      const code = await createHandoff(ctx, caller.session);
+      return reply.redirect(`${page}?handoff=${code}`, 302);
     }
   });
 }

@@ -2,14 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { constantTimeEqual, deriveHex } from '../crypto.js';
 import {
-  addProduct, consumeHandoff, getActiveCart, lastOrderOfSession, parseQuantity, removeLines, submitCart, updateLine,
+  addProduct, consumeHandoff, getActiveCart, lastOrderOfSession, parseQuantity, peekHandoff, removeLines, submitCart, updateLine,
   type CartView, type OrderRow
 } from '../domain/cart.js';
 import type { Ctx } from '../domain/context.js';
 import type { Session } from '../domain/sessions.js';
 import { getSite, type Site } from '../domain/sites.js';
 import { Forbidden, MethodNotAllowed, NotFound, ServiceError } from '../errors.js';
-import { attachBrowser, browserSession } from '../http/browser-session.js';
+import { attachBrowser, browserSession, cookieSession } from '../http/browser-session.js';
 import { param, readParams, type Params } from '../http/params.js';
 
 export const CART_PAGE = 'DisplayThreePgCheckoutShoppingCartPage';
@@ -204,6 +204,15 @@ ${field('cvv', 'Security code', 'cc-csc', 'text', ' inputmode="numeric" maxlengt
 <a class="button" href="${escapeHTML(pageURL(state.site, state.locale, CART_PAGE))}">Continue shopping</a></section>`);
   }
 
+  /** Asks a signed-in browser before a handoff moves it to another session. */
+  function switchPage(state: PageState, page: string, code: string): string {
+    const here = escapeHTML(pageURL(state.site, state.locale, page));
+    return layout({ ...state, notice: 'You are signed in in this browser. The link you followed would move this browser to a different checkout session.' }, page, 'Switch checkout?', `<section class="card">
+<p>Switch only if you started that checkout yourself, for example in the shop's app. If you did not, stay: nothing has changed.</p>
+<form method="post" action="${here}">${csrfField(state)}<input type="hidden" name="action" value="switch-session"><input type="hidden" name="handoff" value="${escapeHTML(code)}">
+<button class="primary" type="submit">Switch to the new checkout</button> <a class="button" href="${here}">Stay in my session</a></form></section>`);
+  }
+
   function sendPage(reply: FastifyReply, html: string, status = 200): FastifyReply {
     return reply.code(status).type('text/html; charset=utf-8').send(html);
   }
@@ -246,6 +255,17 @@ ${field('cvv', 'Security code', 'cc-csc', 'text', ' inputmode="numeric" maxlengt
       let notice: string | null = null;
       const handoff = params.get('handoff');
       if (request.method === 'GET' && handoff !== undefined) {
+        // A handoff never silently takes a signed-in browser off its session: a link from
+        // anywhere could otherwise sign the shopper out and into someone else's checkout. The
+        // browser is asked first (a CSRF-protected form); the same shopper's sessions switch freely.
+        const current = await cookieSession(ctx, request, site);
+        if (current !== null && current.shopper_id !== null) {
+          const pending = await peekHandoff(ctx, site.id, handoff);
+          if (pending !== null && pending.id !== current.id && pending.shopper_id !== current.shopper_id) {
+            const state: PageState = { site, locale, session: current, csrf: csrfTokenOf(ctx, current), notice: null, error: null };
+            return sendPage(reply, switchPage(state, page, handoff));
+          }
+        }
         const handed = await consumeHandoff(ctx, site.id, handoff);
         if (handed !== null) {
           await attachBrowser(ctx, request, reply, site, handed);
@@ -263,6 +283,18 @@ ${field('cvv', 'Security code', 'cc-csc', 'text', ' inputmode="numeric" maxlengt
 
       if (request.method === 'POST') {
         checkCSRF(state, params);
+        if (params.get('action') === 'switch-session') {
+          // The signed-in browser's own answer to switchPage: only now is the code used.
+          const handed = await consumeHandoff(ctx, site.id, params.get('handoff') ?? '');
+          if (handed === null) {
+            const expired = { ...state, notice: 'That checkout link has expired or was already used. You are still in your own session.' };
+            return sendPage(reply, page === CART_PAGE ? await cartPage(expired, (await getActiveCart(ctx, session)).view)
+              : page === PAYMENT_PAGE ? paymentPage(expired, (await getActiveCart(ctx, session)).view, new Map())
+                : thankYouPage(expired, await lastOrderOfSession(ctx, session)));
+          }
+          await attachBrowser(ctx, request, reply, site, handed);
+          return reply.redirect(pageURL(site, locale, page), 303);
+        }
         if (page === CART_PAGE) {
           try {
             const action = params.get('action') ?? '';

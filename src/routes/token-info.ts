@@ -12,6 +12,7 @@ import { param, readParams } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { checkExchangeAllowed } from './oauth-token.js';
 import { Prepared } from '../db/prepared.js';
+import { chargeJoin } from '../http/session-budget.js';
 
 const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string | null }>((db, $) =>
   db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));
@@ -40,6 +41,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         const sessionToken = param(params, 'session_token');
         if (sessionToken !== undefined) {
           checkExchangeAllowed(site, false);
+          chargeJoin(ctx, site, sessionToken);
         } else {
           await app.budgets.admitGuest(request, reply, site);
         }
