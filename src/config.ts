@@ -29,9 +29,9 @@ export interface Config {
   trustProxy: boolean;
   /** Largest request body accepted, in bytes (BODY_LIMIT, default 16 KiB). */
   bodyLimit: number;
-  /** Port of the demo storefront (DEMO_PORT, default 8081); started only on the demo site. */
+  /** Port of the demo storefront (DEMO_PORT, default 8081); started only with the demo (--demo). */
   demoPort: number;
-  /** Whether DEMO_PORT was given explicitly. */
+  /** Whether DEMO_PORT was given explicitly (no longer starts the storefront without --demo). */
   demoPortSet: boolean;
   /** Log level for pino (LOG_LEVEL, default info). */
   logLevel: string;
