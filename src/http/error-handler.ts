@@ -106,14 +106,14 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
-/** A path that names a surface without naming anything the client sent. */
-const SURFACE_ROOT: Record<Surface, string> = { shopper: '/v1/shoppers/me', page: '/store', oauth: '/', 'site-action': '/store' };
+/** What a refused Shopper API URL's `relation` names: the API, not anything the client sent. */
+const SHOPPER_ROOT = '/v1/shoppers/me';
 
 /**
  * Fastify's own URL errors, raised before any route is found: a malformed percent-encoding (400)
  * and a path parameter over `maxParamLength` (414). They get the error shape of the surface the
- * path points at, and never echo the path: where a body names the request URL (the Shopper API's
- * `relation`), it names the surface's root instead.
+ * path points at, and never echo the path: the Shopper API's body names the request URL
+ * (`relation`), so there it names the API's root instead.
  */
 export function frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   let error: ServiceError;
@@ -125,9 +125,11 @@ export function frameworkError(err: FastifyError, request: FastifyRequest, reply
     error = toServiceError(err);
   }
   const surface = surfaceOf(request);
-  const url = request.raw.url ?? '';
-  const query = url.indexOf('?');
-  request.raw.url = SURFACE_ROOT[surface] + (query === -1 ? '' : url.slice(query));
+  if (surface === 'shopper') {
+    const url = request.raw.url ?? '';
+    const query = url.indexOf('?');
+    request.raw.url = SHOPPER_ROOT + (query === -1 ? '' : url.slice(query));
+  }
   void sendError(request, reply, error, surface);
 }
 
