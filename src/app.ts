@@ -1,10 +1,10 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
-import type { Config } from './config.js';
+import { DEFAULT_TIMEOUTS, type Config } from './config.js';
 import type { DB } from './db/open.js';
 import type { Ctx } from './domain/context.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { clientError, frameworkError, installErrorHandling } from './http/error-handler.js';
 import { installCors } from './http/cors.js';
 import { createBudgets } from './http/budgets.js';
 import { sessionTokenRoutes } from './routes/session-token.js';
@@ -32,19 +32,44 @@ declare module 'fastify' {
   interface FastifyInstance {
     ctx: Ctx;
     config: Config;
+    /** The separate /metrics server when METRICS_PORT is set (not listening yet), else null. */
+    metricsServer: FastifyInstance | null;
   }
+}
+
+/**
+ * Slow clients cannot hold sockets: the headers must arrive within `headersMs`, the whole request
+ * within `requestMs` (else 408 and the socket closes), an idle keep-alive connection closes after
+ * `keepAliveMs`, and a socket silent both ways after `idleMs`. Node checks the first two every
+ * `connectionsCheckingInterval` (30 s by default), so it is set to a quarter of the shorter one.
+ */
+function timeoutOptions(timeouts: NonNullable<Config['timeouts']>) {
+  return {
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      requestTimeout: timeouts.requestMs,
+      headersTimeout: Math.min(timeouts.headersMs, timeouts.requestMs),
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(timeouts.headersMs, timeouts.requestMs) / 4)))
+    }
+  };
 }
 
 /** Builds the HTTP application; does no I/O of its own (the caller opens the database). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, db } = options;
+  const timeouts = config.timeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     logger: options.logger ?? false,
     childLoggerFactory: lazyRequestLogger,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
-    // Path parameters are bounded; longer ones get 404.
-    routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, maxParamLength: 200 }
+    // Path parameters are bounded; longer ones get 414 (frameworkError).
+    routerOptions: { caseSensitive: true, ignoreTrailingSlash: true, maxParamLength: 200 },
+    frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
+    ...timeoutOptions(timeouts)
   });
   const ctx: Ctx = { db, secret: config.secret, now: options.now ?? Date.now };
   app.decorate('ctx', ctx);
@@ -75,7 +100,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => await budgets.counter.close());
   // Docs and metrics hook into every route, so they come before the routes.
   await installDocs(app, config);
-  const metrics = installMetrics(app, ctx);
+  const metricsServer = config.metricsPort === undefined || config.metricsPort === null ? null : Fastify({
+    logger: false, frameworkErrors: frameworkError, clientErrorHandler: clientError, ...timeoutOptions(timeouts)
+  });
+  app.decorate('metricsServer', metricsServer);
+  if (metricsServer !== null) {
+    installErrorHandling(metricsServer);
+    app.addHook('onClose', async () => await metricsServer.close());
+  }
+  const metrics = installMetrics(app, ctx, config, metricsServer ?? app);
   const limiter = await createLimiter(config.redisURL);
   app.addHook('onClose', async () => await limiter.close());
   healthRoutes(app, ctx, limiter);

@@ -20,7 +20,7 @@ export interface Config {
   databaseURL: string | null;
   /** redis://… moves shared counters to Redis (REDIS_URL). */
   redisURL: string | null;
-  /** Seed file loaded idempotently at start (SESSIONLINK_SEED or --seed FILE); null = demo site. */
+  /** Seed file loaded at start (SESSIONLINK_SEED or --seed FILE); each entry is applied once (see domain/seed.ts). */
   seedFile: string | null;
   /** Public origin of the hosted store pages, used in redirects (PUBLIC_STORE_URL). */
   publicStoreURL: string;
@@ -34,12 +34,53 @@ export interface Config {
   trustProxy: TrustProxy;
   /** Largest request body accepted, in bytes (BODY_LIMIT, default 16 KiB). */
   bodyLimit: number;
-  /** Port of the demo storefront (DEMO_PORT, default 8081); started only on the demo site. */
+  /** Port of the demo storefront (DEMO_PORT, default 8081); started only with the demo (--demo). */
   demoPort: number;
-  /** Whether DEMO_PORT was given explicitly. */
+  /** Whether DEMO_PORT was given explicitly (no longer starts the storefront without --demo). */
   demoPortSet: boolean;
   /** Log level for pino (LOG_LEVEL, default info). */
   logLevel: string;
+  // The fields below are optional so a hand-built Config (tests) may leave them out; loadConfig
+  // always sets them, and a missing one means its default.
+  /** Load the demo site and start the demo storefront (--demo or SESSIONLINK_DEMO=1; `npm start` passes --demo). */
+  demo?: boolean;
+  /** NODE_ENV=production: the demo is refused. */
+  production?: boolean;
+  /** Serve /metrics on this port instead of the API port (METRICS_PORT); null = on the API port. */
+  metricsPort?: number | null;
+  /** Interface for METRICS_PORT (METRICS_HOST, default HOST). */
+  metricsHost?: string;
+  /** When set, /metrics answers only `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken?: string | null;
+  /** Seconds between counts of live sessions for /metrics (METRICS_REFRESH_SECONDS, default 15). */
+  metricsRefreshSeconds?: number;
+  /** Socket and request timeouts, in milliseconds. */
+  timeouts?: Timeouts;
+}
+
+export interface Timeouts {
+  /** Whole request, headers and body, must arrive within this (REQUEST_TIMEOUT_MS, default 30000); then 408. */
+  requestMs: number;
+  /** Request headers must arrive within this (HEADERS_TIMEOUT_MS, default 10000; at most requestMs). */
+  headersMs: number;
+  /** An idle keep-alive connection is closed after this (KEEP_ALIVE_TIMEOUT_MS, default 72000, above common load balancers' 60 s). */
+  keepAliveMs: number;
+  /** A socket with no traffic in either direction is closed after this (IDLE_TIMEOUT_MS, default 120000). */
+  idleMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = Object.freeze({ requestMs: 30_000, headersMs: 10_000, keepAliveMs: 72_000, idleMs: 120_000 });
+
+/** Shortest server secret accepted: an HMAC key of fewer than 32 bytes is guessable offline from a database copy. */
+export const MIN_SECRET_BYTES = 32;
+
+function checkSecret(secret: string, source: string): string {
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < MIN_SECRET_BYTES) {
+    throw new Error(`${source} is ${bytes === 0 ? 'empty' : `only ${bytes} bytes`}; the server secret must be at least ${MIN_SECRET_BYTES} bytes ` +
+      '(for example `openssl rand -hex 32`), or leave SESSIONLINK_SECRET unset and delete an empty DATA_DIR/secret to have one generated');
+  }
+  return secret;
 }
 
 /**
@@ -101,12 +142,12 @@ export const DEFAULT_SESSION_BUDGETS = Object.freeze({
 
 function readSecret(dataDir: string, given: string | undefined): string {
   if (given !== undefined && given !== '') {
-    return given;
+    return checkSecret(given, 'SESSIONLINK_SECRET');
   }
   // Generated once into DATA_DIR so a restart keeps every issued token valid.
   const file = join(dataDir, 'secret');
   if (existsSync(file)) {
-    return readFileSync(file, 'utf8').trim();
+    return checkSecret(readFileSync(file, 'utf8').trim(), file);
   }
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('hex');
@@ -125,6 +166,32 @@ function seedFromArgs(argv: string[]): string | null {
     }
   }
   return null;
+}
+
+function flagOf(argv: string[], name: string, value: string | undefined): boolean {
+  return argv.includes(`--${name}`) || value === '1' || value === 'true';
+}
+
+function portOf(value: string | undefined, name: string): number | null {
+  if (value === undefined || value === '') return null;
+  const n = intOf(value, 0, name);
+  if (n > 65535) throw new Error(`${name} must be a TCP port, got "${value}"`);
+  return n;
+}
+
+function timeoutsOf(env: NodeJS.ProcessEnv): Timeouts {
+  const positive = (name: string, fallback: number): number => {
+    const n = intOf(env[name], fallback, name);
+    if (n === 0) throw new Error(`${name} must be a positive number of milliseconds`);
+    return n;
+  };
+  const requestMs = positive('REQUEST_TIMEOUT_MS', DEFAULT_TIMEOUTS.requestMs);
+  return {
+    requestMs,
+    headersMs: Math.min(requestMs, positive('HEADERS_TIMEOUT_MS', DEFAULT_TIMEOUTS.headersMs)),
+    keepAliveMs: positive('KEEP_ALIVE_TIMEOUT_MS', DEFAULT_TIMEOUTS.keepAliveMs),
+    idleMs: positive('IDLE_TIMEOUT_MS', DEFAULT_TIMEOUTS.idleMs)
+  };
 }
 
 function intOf(value: string | undefined, fallback: number, name: string): number {
@@ -224,6 +291,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
     bodyLimit: intOf(env.BODY_LIMIT, 16 * 1024, 'BODY_LIMIT'),
     demoPort: intOf(env.DEMO_PORT, 8081, 'DEMO_PORT'),
     demoPortSet,
-    logLevel: env.LOG_LEVEL || 'info'
+    logLevel: env.LOG_LEVEL || 'info',
+    demo: flagOf(argv, 'demo', env.SESSIONLINK_DEMO),
+    production: env.NODE_ENV === 'production',
+    metricsPort: portOf(env.METRICS_PORT, 'METRICS_PORT'),
+    metricsHost: env.METRICS_HOST || host,
+    metricsToken: env.METRICS_TOKEN || null,
+    metricsRefreshSeconds: intOf(env.METRICS_REFRESH_SECONDS, 15, 'METRICS_REFRESH_SECONDS'),
+    timeouts: timeoutsOf(env)
   });
 }

@@ -1,11 +1,10 @@
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { startStorefront } from '../examples/storefront/server.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/open.js';
 import type { Ctx } from './domain/context.js';
-import { DEMO_SEED, loadSeed, readSeedFile } from './domain/seed.js';
+import { seedAtStart } from './domain/seed.js';
 import { sweepExpired } from './domain/sessions.js';
 import { LOG_REDACT, LOG_SERIALIZERS } from './http/redact.js';
 
@@ -13,15 +12,32 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, process.argv.slice(2));
+  const demo = config.demo === true;
+  if (demo && config.production) {
+    throw new Error('refusing to run the demo (its keys and password are published) with NODE_ENV=production; start without --demo / SESSIONLINK_DEMO and give --seed FILE');
+  }
   const log = pino({ level: config.logLevel });
   const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx: Ctx = { db, secret: config.secret, now: Date.now };
-  const seed = config.seedFile === null ? DEMO_SEED : readSeedFile(config.seedFile);
-  await loadSeed(ctx, seed);
+  const seeded = await seedAtStart(ctx, { demo, production: config.production === true, seedFile: config.seedFile });
+  if (seeded.removedDemoSites.length > 0) {
+    log.warn({ sites: seeded.removedDemoSites }, 'removed the demo site an earlier demo run left in this database (the demo runs only with --demo)');
+  }
+  if (!demo && config.seedFile === null) {
+    log.info({ sites: seeded.sites }, seeded.sites === 0
+      ? 'no seed file and no --demo: starting with no sites (give --seed FILE, or create one with `sessionlink sites create`)'
+      : 'no seed file and no --demo: serving the sites already in the database');
+  }
+  if (config.production && config.metricsToken === null && config.metricsPort === null) {
+    log.warn('/metrics is open on the API port; set METRICS_TOKEN or METRICS_PORT to keep it from the public');
+  }
   const app = await buildApp({ config, db, logger: { level: config.logLevel, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
   await app.listen({ port: config.port, host: config.host });
+  if (app.metricsServer !== null) {
+    await app.metricsServer.listen({ port: config.metricsPort ?? 0, host: config.metricsHost ?? config.host });
+  }
   log.info({ store: config.publicStoreURL, api: config.publicApiURL, database: config.databaseURL === null ? `sqlite:${config.dataDir}` : 'postgres' }, 'sessionlink listening');
-  if (config.seedFile === null) {
+  if (demo) {
     process.stdout.write([
       '',
       `Sessionlink is listening on http://localhost:${config.port} with the demo site "acme".`,
@@ -33,8 +49,10 @@ async function main(): Promise<void> {
     ].join('\n') + '\n');
   }
   let storefront: FastifyInstance | null = null;
-  if (config.seedFile === null || config.demoPortSet) {
-    // The demo third-party storefront, on a second port (another origin), talking to this server.
+  if (demo) {
+    // The demo third-party storefront, on a second port (another origin), talking to this server;
+    // imported only for the demo, so a production process never loads example code.
+    const { startStorefront } = await import('../examples/storefront/server.js');
     const local = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
     const demoHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
     try {

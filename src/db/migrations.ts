@@ -169,6 +169,24 @@ const migrations: Record<string, Migration> = {
     async down(): Promise<void> {
       throw new Error('0002_lean_indexes cannot be undone');
     }
+  },
+  // What the seed loader has applied (domain/seed.ts): an entry is applied again only when its
+  // text changed, so a restart never undoes an operator's rotation or deletion.
+  '0003_seed_log': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createTable('seed_log')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('digest', 'text', (c) => c.notNull())
+        .addColumn('demo', 'integer', (c) => c.notNull())
+        .addColumn('applied_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('seed_log_pk', ['kind', 'id'])
+        .execute();
+    },
+    async down(): Promise<void> {
+      throw new Error('0003_seed_log cannot be undone');
+    }
   }
 };
 

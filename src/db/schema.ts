@@ -150,6 +150,21 @@ export interface CounterTable {
   expires_at: number;
 }
 
+/**
+ * One row per seed entry the loader has applied: `digest` is an HMAC of the entry's text, so an
+ * unchanged entry is never applied again (a rotated or deleted key stays so); `demo` = 1 for the
+ * demo site's entries, which a start without the demo removes.
+ */
+export interface SeedLogTable {
+  kind: 'site' | 'key' | 'shopper' | 'product';
+  /** The site id, the key, or `site/username`, `site/productId`. */
+  id: string;
+  site_id: string;
+  digest: string;
+  demo: number;
+  applied_at: number;
+}
+
 export interface Database {
   sites: SiteTable;
   api_keys: ApiKeyTable;
@@ -164,6 +179,7 @@ export interface Database {
   orders: OrderTable;
   handoff_codes: HandoffCodeTable;
   counters: CounterTable;
+  seed_log: SeedLogTable;
 }
 
 export type Unused = Generated<number>;

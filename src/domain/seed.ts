@@ -132,42 +132,199 @@ export function shopperRowOf(siteId: string, shopper: ShopperSeed, passwordHash:
   };
 }
 
+/** JSON with object keys sorted, so an entry's digest does not depend on how the file orders them. */
+function canonicalJSON(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJSON).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJSON(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+type EntryKind = 'site' | 'key' | 'shopper' | 'product';
+
+/** What the loader does with one entry: `new` (never applied), `changed` (its text differs from what was applied), `unchanged`. */
+type EntryState = 'new' | 'changed' | 'unchanged';
+
+interface Entry {
+  kind: EntryKind;
+  id: string;
+  siteId: string;
+  digest: string;
+  state: EntryState;
+}
+
+export interface SeedReport {
+  /** Entries created or re-applied (new, or edited in the file since they were last applied). */
+  applied: number;
+  /** Entries applied before and unchanged in the file: left alone, whatever became of their rows. */
+  unchanged: number;
+}
+
 /**
- * Loads a seed idempotently: sites, keys and products are upserted; a shopper's password is
- * set only when the shopper is new (an operator's later change is not undone by a restart).
+ * Loads a seed. Each entry (site, API key, shopper, product) is applied once:
+ * - an entry never applied before creates its row when it is missing, and leaves an existing row
+ *   (made by the admin command line, or by an older version) as it is;
+ * - an entry applied before and unchanged in the file is not applied again, so what the operator
+ *   did since stays done: a rotated key keeps its new secret, a deleted key stays deleted, a
+ *   shopper's own profile changes stay;
+ * - an entry whose text changed since (a new secret, price, TTL…) is applied again, over the row
+ *   or recreating it; a shopper's password is still set only when the shopper is created.
+ * What was applied is remembered in `seed_log` as an HMAC of each entry (never the secret).
+ * `demo` marks the entries as the demo's, which a start without the demo removes again.
  */
-export async function loadSeed(ctx: Ctx, seed: Seed): Promise<void> {
+export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean } = {}): Promise<SeedReport> {
   const now = ctx.now();
+  const demo = options.demo === true ? 1 : 0;
+  const logged = new Map<string, string>();
+  for (const row of await ctx.db.selectFrom('seed_log').select(['kind', 'id', 'digest']).execute()) {
+    logged.set(`${row.kind}\0${row.id}`, row.digest);
+  }
+  const entry = (kind: EntryKind, id: string, siteId: string, value: unknown): Entry => {
+    const digest = hashSecret(ctx.secret, 'seed-entry', `${kind}\0${siteId}\0${canonicalJSON(value)}`);
+    const before = logged.get(`${kind}\0${id}`);
+    return { kind, id, siteId, digest, state: before === undefined ? 'new' : before === digest ? 'unchanged' : 'changed' };
+  };
   const passwordHashes = new Map<string, string>();
   for (const site of seed.sites) {
     for (const shopper of site.shoppers ?? []) {
-      passwordHashes.set(`${site.id}\0${shopper.username}`, await hashPassword(shopper.password));
+      if (entry('shopper', `${site.id}/${shopper.username}`, site.id, shopper).state !== 'unchanged') {
+        passwordHashes.set(`${site.id}\0${shopper.username}`, await hashPassword(shopper.password));
+      }
     }
   }
+  const report: SeedReport = { applied: 0, unchanged: 0 };
   await ctx.db.transaction().execute(async (trx) => {
+    const remember = async (e: Entry): Promise<void> => {
+      report.applied++;
+      await trx.insertInto('seed_log').values({ kind: e.kind, id: e.id, site_id: e.siteId, digest: e.digest, demo, applied_at: now })
+        .onConflict((oc) => oc.columns(['kind', 'id']).doUpdateSet({ site_id: e.siteId, digest: e.digest, demo, applied_at: now }))
+        .execute();
+    };
     for (const site of seed.sites) {
-      const row = siteRowOf(site);
-      const { id: _id, ...update } = row;
-      await trx.insertInto('sites').values(row).onConflict((oc) => oc.column('id').doUpdateSet(update)).execute();
-      for (const key of site.apiKeys ?? []) {
+      const { apiKeys, shoppers, products, ...settings } = site;
+      const siteEntry = entry('site', site.id, site.id, settings);
+      if (siteEntry.state === 'unchanged') {
+        report.unchanged++;
+      } else {
+        const row = siteRowOf(site);
+        const { id: _id, ...update } = row;
+        await trx.insertInto('sites').values(row)
+          .onConflict((oc) => siteEntry.state === 'new' ? oc.column('id').doNothing() : oc.column('id').doUpdateSet(update)).execute();
+        await remember(siteEntry);
+      }
+      for (const key of apiKeys ?? []) {
+        const keyEntry = entry('key', key.key, site.id, key);
+        if (keyEntry.state === 'unchanged') {
+          report.unchanged++;
+          continue;
+        }
         const keyRow = apiKeyRowOf(ctx, site.id, key);
         const { key: _k, ...keyUpdate } = keyRow;
-        await trx.insertInto('api_keys').values(keyRow).onConflict((oc) => oc.column('key').doUpdateSet(keyUpdate)).execute();
+        await trx.insertInto('api_keys').values(keyRow)
+          .onConflict((oc) => keyEntry.state === 'new' ? oc.column('key').doNothing() : oc.column('key').doUpdateSet(keyUpdate)).execute();
+        await remember(keyEntry);
       }
-      for (const product of site.products ?? []) {
+      for (const product of products ?? []) {
+        const productEntry = entry('product', `${site.id}/${product.id}`, site.id, product);
+        if (productEntry.state === 'unchanged') {
+          report.unchanged++;
+          continue;
+        }
         await trx.insertInto('products').values({ site_id: site.id, ...product })
-          .onConflict((oc) => oc.columns(['site_id', 'id']).doUpdateSet({ name: product.name, price: product.price }))
+          .onConflict((oc) => productEntry.state === 'new' ? oc.columns(['site_id', 'id']).doNothing()
+            : oc.columns(['site_id', 'id']).doUpdateSet({ name: product.name, price: product.price }))
           .execute();
+        await remember(productEntry);
       }
-      for (const shopper of site.shoppers ?? []) {
+      for (const shopper of shoppers ?? []) {
+        const shopperEntry = entry('shopper', `${site.id}/${shopper.username}`, site.id, shopper);
+        if (shopperEntry.state === 'unchanged') {
+          report.unchanged++;
+          continue;
+        }
         const shopperRow = shopperRowOf(site.id, shopper, passwordHashes.get(`${site.id}\0${shopper.username}`) as string, now);
-        await trx.insertInto('shoppers').values(shopperRow).onConflict((oc) => oc.columns(['site_id', 'username']).doUpdateSet({
-          first_name: shopperRow.first_name,
-          last_name: shopperRow.last_name,
-          email: shopperRow.email
-        })).execute();
+        await trx.insertInto('shoppers').values(shopperRow)
+          .onConflict((oc) => shopperEntry.state === 'new' ? oc.columns(['site_id', 'username']).doNothing()
+            : oc.columns(['site_id', 'username']).doUpdateSet({ first_name: shopperRow.first_name, last_name: shopperRow.last_name, email: shopperRow.email }))
+          .execute();
+        await remember(shopperEntry);
       }
     }
   });
   clearSiteCache(ctx);
+  return report;
+}
+
+/** The site ids the demo seed makes. */
+export const DEMO_SITE_IDS: readonly string[] = DEMO_SEED.sites.map((s) => s.id);
+
+/**
+ * Loads the demo site. Refused when a site of the same id exists that the demo did not make (a
+ * real site would get the demo's published keys and password).
+ */
+export async function loadDemo(ctx: Ctx): Promise<SeedReport> {
+  for (const id of DEMO_SITE_IDS) {
+    const site = await ctx.db.selectFrom('sites').select('id').where('id', '=', id).executeTakeFirst();
+    const log = await ctx.db.selectFrom('seed_log').select('demo').where('kind', '=', 'site').where('id', '=', id).executeTakeFirst();
+    if (site !== undefined && log?.demo !== 1) {
+      throw new Error(`this database has a site "${id}" that the demo did not make; run the demo on a database of its own (another DATA_DIR)`);
+    }
+  }
+  return await loadSeed(ctx, DEMO_SEED, { demo: true });
+}
+
+/**
+ * Removes every site the demo made (with its keys, shoppers, products, sessions, tokens, carts
+ * and orders), so a database once started with the demo never serves its published credentials
+ * after a start without it. Returns the ids removed.
+ */
+export async function removeDemoSites(ctx: Ctx): Promise<string[]> {
+  const demoSites = await ctx.db.selectFrom('seed_log').select('id').where('kind', '=', 'site').where('demo', '=', 1).execute();
+  const removed: string[] = [];
+  for (const { id } of demoSites) {
+    await ctx.db.transaction().execute(async (trx) => {
+      const sessions = trx.selectFrom('sessions').select('id').where('site_id', '=', id);
+      await trx.deleteFrom('handles').where('session_id', 'in', sessions).execute();
+      await trx.deleteFrom('handoff_codes').where('session_id', 'in', sessions).execute();
+      await trx.deleteFrom('line_items').where('cart_id', 'in', trx.selectFrom('carts').select('id').where('site_id', '=', id)).execute();
+      for (const table of ['access_tokens', 'refresh_tokens', 'orders', 'carts', 'sessions', 'shoppers', 'products', 'api_keys', 'seed_log'] as const) {
+        await trx.deleteFrom(table).where('site_id', '=', id).execute();
+      }
+      await trx.deleteFrom('sites').where('id', '=', id).execute();
+    });
+    removed.push(id);
+  }
+  clearSiteCache(ctx);
+  return removed;
+}
+
+export interface StartupSeed {
+  /** Demo sites removed because this start runs without the demo. */
+  removedDemoSites: string[];
+  demo: SeedReport | null;
+  seed: SeedReport | null;
+  /** Sites in the database once seeding is done. */
+  sites: number;
+}
+
+/**
+ * What the server does with sites at start: the demo only when asked for (never in production),
+ * else removes what an earlier demo run left; then the seed file, if one is given.
+ */
+export async function seedAtStart(ctx: Ctx, options: { demo: boolean; production: boolean; seedFile: string | null }): Promise<StartupSeed> {
+  if (options.demo && options.production) {
+    throw new Error('refusing to run the demo (its keys and password are published) with NODE_ENV=production; drop --demo / SESSIONLINK_DEMO');
+  }
+  const seed = options.seedFile === null ? null : readSeedFile(options.seedFile);
+  const clash = seed?.sites.find((s) => DEMO_SITE_IDS.includes(s.id));
+  if (options.demo && clash !== undefined) {
+    throw new Error(`the seed file names site "${clash.id}", which the demo uses; run the demo without it, or the seed without --demo`);
+  }
+  const removedDemoSites = options.demo ? [] : await removeDemoSites(ctx);
+  const demo = options.demo ? await loadDemo(ctx) : null;
+  const loaded = seed === null ? null : await loadSeed(ctx, seed);
+  const row = await ctx.db.selectFrom('sites').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirst();
+  return { removedDemoSites, demo, seed: loaded, sites: Number(row?.n ?? 0) };
 }

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
 import { readParams, type Params } from './params.js';
 import { jsonpCallback, sendDocument, sendJSONP, shopperFormat, toXML } from './render.js';
@@ -103,4 +104,54 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler(async (request, reply) => {
     return sendError(request, reply, new ServiceError(404, 'resource-not-found', 'Not found'), surfaceOf(request));
   });
+}
+
+/** What a refused Shopper API URL's `relation` names: the API, not anything the client sent. */
+const SHOPPER_ROOT = '/v1/shoppers/me';
+
+/**
+ * Fastify's own URL errors, raised before any route is found: a malformed percent-encoding (400)
+ * and a path parameter over `maxParamLength` (414). They get the error shape of the surface the
+ * path points at, and never echo the path: the Shopper API's body names the request URL
+ * (`relation`), so there it names the API's root instead.
+ */
+export function frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  let error: ServiceError;
+  if (err.code === 'FST_ERR_BAD_URL') {
+    error = new ServiceError(400, 'invalid_request', 'Malformed request URL');
+  } else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    error = new ServiceError(414, 'invalid_request', 'Request URL too long');
+  } else {
+    error = toServiceError(err);
+  }
+  const surface = surfaceOf(request);
+  if (surface === 'shopper') {
+    const url = request.raw.url ?? '';
+    const query = url.indexOf('?');
+    request.raw.url = SHOPPER_ROOT + (query === -1 ? '' : url.slice(query));
+  }
+  void sendError(request, reply, error, surface);
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' };
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request timeout: the request did not arrive in time'],
+  HPE_HEADER_OVERFLOW: [431, 'Request headers too large'],
+  HPE_URI_TOO_LONG: [414, 'Request URL too long']
+};
+
+/**
+ * What node's HTTP parser refuses before Fastify sees a request (too slow, headers too large,
+ * unparsable): the OAuth error body, then the socket closes. Nothing of the request is echoed.
+ */
+export function clientError(err: ConnectionError, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, description] = CLIENT_ERRORS[err.code] ?? [400, 'Malformed request'];
+  const body = JSON.stringify({ error: 'invalid_request', error_description: description });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }

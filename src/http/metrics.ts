@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import { constantTimeEqual } from '../crypto.js';
 import type { Ctx } from '../domain/context.js';
 import { ServiceError } from '../errors.js';
 import type { GrantEvent } from '../routes/oauth-token.js';
@@ -21,10 +23,55 @@ function codeOf(err: Error): string {
 }
 
 /**
+ * The number of live sessions, counted at most once per `refreshMs` (of the app's clock) however
+ * many scrapers ask: a scrape within the interval gets the last count; the first scrape after it
+ * starts one count, and every scrape meanwhile waits for that same one. Counting a million
+ * sessions takes ~20 ms of the main thread; per scrape, eight scrapers slowed every API call.
+ */
+function liveSessionCount(ctx: Ctx, refreshMs: number, onError: (err: unknown) => void): () => Promise<number> {
+  let value = 0;
+  let countedAt = Number.NEGATIVE_INFINITY;
+  let inFlight: Promise<void> | null = null;
+  async function count(): Promise<void> {
+    try {
+      const row = await ctx.db.selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+        .where('expires_at', '>', ctx.now())
+        .executeTakeFirst();
+      value = Number(row?.n ?? 0);
+    } catch (err) {
+      onError(err);
+    } finally {
+      inFlight = null;
+    }
+  }
+  return async () => {
+    if (inFlight === null && ctx.now() - countedAt >= refreshMs) {
+      // Stamped at the start, so a failing count is not retried by every scrape either.
+      countedAt = ctx.now();
+      inFlight = count();
+    }
+    if (inFlight !== null) await inFlight;
+    return value;
+  };
+}
+
+/** 401 unless the request carries `Authorization: Bearer <token>` (compared in constant time). */
+function checkMetricsToken(token: string, request: FastifyRequest): void {
+  const header = request.headers.authorization ?? '';
+  const given = header.slice(0, 7).toLowerCase() === 'bearer ' ? header.slice(7).trim() : '';
+  if (!constantTimeEqual(given, token)) {
+    throw new ServiceError(401, 'invalid_token', 'The metrics need their bearer token', { 'www-authenticate': 'Bearer realm="metrics"' });
+  }
+}
+
+/**
  * Prometheus metrics (CONTRACT §5, `GET /metrics`). One registry per app, never the global
  * default, so many apps (tests) can live in one process. Call before the routes are added.
+ * `/metrics` is served by `server`: the app itself, or a separate server on METRICS_PORT; with
+ * METRICS_TOKEN it answers only that bearer token.
  */
-export function installMetrics(app: FastifyInstance, ctx: Ctx): Metrics {
+export function installMetrics(app: FastifyInstance, ctx: Ctx, config: Config, server: FastifyInstance = app): Metrics {
   const registry = new Registry();
   const grants = new Counter({
     name: 'sessionlink_token_grants_total',
@@ -50,13 +97,12 @@ export function installMetrics(app: FastifyInstance, ctx: Ctx): Metrics {
     help: 'Sessions whose expiry lies in the future',
     registers: [registry],
     async collect() {
-      const row = await ctx.db.selectFrom('sessions')
-        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-        .where('expires_at', '>', ctx.now())
-        .executeTakeFirst();
-      this.set(Number(row?.n ?? 0));
+      this.set(await liveSessions());
     }
   });
+  const liveSessions = liveSessionCount(ctx, (config.metricsRefreshSeconds ?? 15) * 1000,
+    (err) => app.log.error({ err }, 'counting live sessions for /metrics failed'));
+  const token = config.metricsToken ?? null;
 
   const errorCodes = new WeakMap<FastifyRequest, string>();
   app.addHook('onError', (request, _reply, err, done) => {
@@ -74,7 +120,8 @@ export function installMetrics(app: FastifyInstance, ctx: Ctx): Metrics {
     done();
   });
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_request, reply) => {
+  server.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (request, reply) => {
+    if (token !== null) checkMetricsToken(token, request);
     const text = await registry.metrics();
     return reply.header('cache-control', 'no-store').type(registry.contentType).send(text);
   });

@@ -18,10 +18,14 @@ export interface RunningServer {
   output: () => string;
 }
 
-/** Starts `npm start`'s entry point as its own process and waits until it answers /healthz. */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+/**
+ * Starts the server's entry point as its own process and waits until it answers /healthz. Without
+ * `args`, it runs as `npm start` does: with `--demo` unless the environment names a seed file.
+ */
+export async function startServer(env: Record<string, string>, args?: string[]): Promise<RunningServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const argv = args ?? (env.SESSIONLINK_SEED === undefined ? ['--demo'] : []);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...argv], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DEMO_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });
