@@ -62,6 +62,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     jsonParser(request, body as string, done);
   });
+  // Bodies are forms or JSON; anything else (text/plain included, which Fastify would otherwise
+  // read as an opaque string) answers 415 naming the accepted types.
+  app.removeContentTypeParser('text/plain');
   // Callback-style hooks: no promise per request on every route.
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');

@@ -3,7 +3,7 @@ import type { Ctx } from '../domain/context.js';
 import { issueSessionToken } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { tokenForSession } from '../domain/grants.js';
-import { Forbidden, NotFound, ServiceError } from '../errors.js';
+import { Forbidden, NotFound, printable, ServiceError } from '../errors.js';
 import { browserSession } from '../http/browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
@@ -49,7 +49,7 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     const callback = jsonpCallback(params);
     const site = await getSite(ctx, siteId);
     if (site === null) {
-      throw new NotFound('Unknown site');
+      throw new NotFound(`Unknown site "${printable(siteId)}"`);
     }
     noteCorsSite(request, site.id);
     checkIncludingPage(request, site, storeOrigin);

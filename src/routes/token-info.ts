@@ -5,8 +5,8 @@ import { ensureCartRow } from '../domain/carts.js';
 import { secondsLeft, touchSession } from '../domain/sessions.js';
 import { getApiKey, getSite } from '../domain/sites.js';
 import { revokeAccessToken, validateAccessToken } from '../domain/tokens.js';
-import { InvalidClient, InvalidToken, MethodNotAllowed } from '../errors.js';
-import { bearerToken } from '../http/bearer.js';
+import { InvalidClient, MethodNotAllowed } from '../errors.js';
+import { requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
@@ -58,10 +58,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
     handler: async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const params = readParams(request);
-      const raw = bearerToken(request, params);
-      if (raw === null) {
-        throw new InvalidToken('unknown');
-      }
+      const raw = requireBearerToken(request, params);
       const { token, session: found } = await validateAccessToken(ctx, raw);
       const tokenSite = await getSite(ctx, found.site_id);
       noteCorsSite(request, found.site_id);
