@@ -19,6 +19,7 @@ import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
 import { storePageRoutes } from './routes/store-pages.js';
 import { browserScriptRoutes } from './routes/browser-script.js';
+import { homeRoutes } from './routes/home.js';
 
 export interface AppOptions {
   config: Config;
@@ -93,5 +94,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     storePageRoutes(store, ctx, config);
   });
   browserScriptRoutes(app);
+  homeRoutes(app);
   return app;
 }
