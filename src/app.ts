@@ -53,7 +53,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   // Real clients POST an empty body with `Content-Type: application/json` and everything in the
-  // query (DR-DOCS §2.1); an empty JSON body is an empty parameter set, not an error.
+  // query (as Digital River's own examples do); an empty JSON body is an empty parameter set, not an error.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimit }, (request, body, done) => {

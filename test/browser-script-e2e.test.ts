@@ -16,7 +16,7 @@ type SL = {
   checkout: (o: Record<string, unknown>) => void;
 };
 
-/** What the server says a token stands for (CONTRACT §3.4). */
+/** What the server says a token stands for (GET /oauth20/access-tokens). */
 async function tokenInfo(base: string, token: string): Promise<{ sessionId: string; cartId: string; authenticated: string }> {
   const res = await fetch(`${base}/oauth20/access-tokens?token=${token}`);
   assert.equal(res.status, 200);

@@ -38,7 +38,7 @@ async function byKeyAndSecret(ctx: Ctx, keyName: string, secret: string): Promis
 }
 
 /**
- * Client authentication on the token endpoint (CONTRACT §3.2): Basic key:secret, Basic key:,
+ * Client authentication on the token endpoint: Basic key:secret, Basic key:,
  * client_id (+ client_secret, RFC 6749 §2.3.1), or Bearer with a live access token, which
  * counts as that token's key's public credentials.
  */

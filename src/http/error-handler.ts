@@ -4,7 +4,7 @@ import { readParams, type Params } from './params.js';
 import { jsonpCallback, sendDocument, sendJSONP, shopperFormat, toXML } from './render.js';
 
 /**
- * Which error body a route speaks (CONTRACT §3): `oauth` → `{error, error_description}`;
+ * Which error body a route speaks: `oauth` → `{error, error_description}`;
  * `shopper` → `{errors:{error:[{relation, code, description}]}}`; `site-action` → the OAuth
  * body, as JSONP when a valid callback was asked for; `page` → a small HTML page.
  */

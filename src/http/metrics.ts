@@ -21,7 +21,7 @@ function codeOf(err: Error): string {
 }
 
 /**
- * Prometheus metrics (CONTRACT §5, `GET /metrics`). One registry per app, never the global
+ * Prometheus metrics (`GET /metrics`). One registry per app, never the global
  * default, so many apps (tests) can live in one process. Call before the routes are added.
  */
 export function installMetrics(app: FastifyInstance, ctx: Ctx): Metrics {

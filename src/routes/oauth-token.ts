@@ -17,7 +17,7 @@ export interface GrantEvent {
   result: 'issued' | 'failed';
 }
 
-/** CONTRACT §3.2, the session-token exchange rule: a site may demand the app's secret. */
+/** The session-token exchange rule: a site may demand the app's secret. */
 export function checkExchangeAllowed(site: Site, confidential: boolean): void {
   if (site.session_token_exchange === 'confidential' && !confidential) {
     throw new UnauthorizedClient('This site exchanges session tokens only for a confidential client');
@@ -74,7 +74,7 @@ async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedC
   return await externalGrant(ctx, site, client.key, externalRef, sessionRef(params, request));
 }
 
-/** Runs one token request: authenticate the client, then the grant row (CONTRACT §3.2). */
+/** Runs one token request: authenticate the client, then the grant. */
 /** Client authentication with failures counted per presented key and per client IP. */
 async function guardedClientAuth(ctx: Ctx, request: FastifyRequest, params: Params, limiter: Limiter): Promise<AuthenticatedClient> {
   const presented = presentedKey(request, params);

@@ -19,7 +19,7 @@ function originOf(value: string | undefined): string | null {
 }
 
 /**
- * CONTRACT §3.1: when a site lists allowedOrigins, a page of another origin may not include the
+ * When a site lists allowedOrigins, a page of another origin may not include the
  * site action. Browsers say who is asking with Sec-Fetch-Site and the Referer (origin-only by
  * default); a server-side caller sends neither and is allowed, as Digital River allows it.
  */

@@ -72,9 +72,9 @@ async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyRep
     throw new InvalidToken('unknown');
   }
   noteCorsSite(request, site.id);
-  // Per-key request quota (CONTRACT §3.5 429): counted in memory, no I/O.
+  // Per-key request quota (429 beyond it): counted in memory, no I/O.
   request.server.budgets.chargeKey(reply, site, token.api_key);
-  // API use counts as use of the session (CONTRACT §2 idle rule), as the browser's does.
+  // API use counts as use of the session (the TTL rule's idle limit), as the browser's does.
   const session = await touchSession(ctx, site, found);
   const keyName = param(params, 'client_id');
   if (keyName !== undefined) {
@@ -409,7 +409,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     }
   });
 
-  // Web checkout: a handoff code in a top-level navigation to the hosted cart page (CONTRACT §4).
+  // Web checkout: a handoff code in a top-level navigation to the hosted cart page.
   route({
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
     handler: async (request, reply) => {

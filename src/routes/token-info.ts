@@ -17,7 +17,7 @@ const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string |
   db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));
 
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
-  // CONTRACT §3.3: the Shopper API's token call, a public key and an optional session token.
+  // GET|POST /v1/shoppers/token: the Shopper API's token call, a public key and an optional session token.
   for (const url of ['/v1/shoppers/token', '/v1/shoppers/token.json', '/v1/shoppers/token.xml']) {
     app.route({
       method: ['GET', 'POST'],
@@ -50,7 +50,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
     });
   }
 
-  // CONTRACT §3.4: what a token stands for; DELETE revokes it (the session lives on).
+  // GET|DELETE /oauth20/access-tokens: what a token stands for; DELETE revokes it (the session lives on).
   app.route({
     method: ['GET', 'DELETE'],
     url: '/oauth20/access-tokens',
