@@ -72,7 +72,7 @@ export class Transport {
     if (options.signal !== undefined) signals.push(options.signal);
     const timer = timeout > 0 ? AbortSignal.timeout(timeout) : null;
     if (timer !== null) signals.push(timer);
-    if (signals.length > 0) init.signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
+    if (signals.length > 0) init.signal = signals.length === 1 ? signals[0]! : anySignal(signals);
     const url = this.baseURL + path;
     try {
       const res = await this.fetchImpl(url, init);
@@ -89,6 +89,20 @@ export class Transport {
     const res = await this.send(path, options);
     return await readJSON<T>(res, this.baseURL + path, { ...callOptions(options), timeout: options.timeout ?? this.timeout });
   }
+}
+
+/** AbortSignal.any, or its equivalent where a browser lacks it. */
+function anySignal(signals: AbortSignal[]): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals);
+  const controller = new AbortController();
+  for (const signal of signals) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
 }
 
 /** A response body as JSON; a body cut off by the timeout or an abort is a SessionlinkError too. */
