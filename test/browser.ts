@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sparticuz from '@sparticuz/chromium';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
@@ -37,6 +37,7 @@ async function packagedChromium(): Promise<string> {
   const executable = join(PACKAGED_CHROMIUM_DIR, 'chromium');
   if (existsSync(executable)) return executable;
   const staging = `${PACKAGED_CHROMIUM_DIR}.tmp-${process.pid}`;
+  removeAbandonedStaging();
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   const saved = process.env.TMPDIR;
@@ -61,6 +62,24 @@ async function packagedChromium(): Promise<string> {
     if (!existsSync(executable)) throw err;
   }
   return executable;
+}
+
+/** Staging folders of test processes that died while unpacking (each holds ~200 MB). */
+function removeAbandonedStaging(): void {
+  const parent = dirname(PACKAGED_CHROMIUM_DIR);
+  const prefix = `${basename(PACKAGED_CHROMIUM_DIR)}.tmp-`;
+  if (!existsSync(parent)) return;
+  for (const entry of readdirSync(parent)) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length));
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) rmSync(join(parent, entry), { recursive: true, force: true });
+  }
 }
 
 function systemChromium(): string {
