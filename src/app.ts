@@ -19,6 +19,7 @@ import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
 import { storePageRoutes } from './routes/store-pages.js';
 import { browserScriptRoutes } from './routes/browser-script.js';
+import { homeRoutes } from './routes/home.js';
 
 export interface AppOptions {
   config: Config;
@@ -77,7 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   // Real clients POST an empty body with `Content-Type: application/json` and everything in the
-  // query (DR-DOCS §2.1); an empty JSON body is an empty parameter set, not an error.
+  // query (as Digital River's own examples do); an empty JSON body is an empty parameter set, not an error.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: config.bodyLimit }, (request, body, done) => {
@@ -87,6 +88,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     jsonParser(request, body as string, done);
   });
+  // Bodies are forms or JSON; anything else (text/plain included, which Fastify would otherwise
+  // read as an opaque string) answers 415 naming the accepted types.
+  app.removeContentTypeParser('text/plain');
   // Callback-style hooks: no promise per request on every route.
   app.addHook('onSend', (_request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -123,5 +127,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     storePageRoutes(store, ctx, config);
   });
   browserScriptRoutes(app);
+  homeRoutes(app);
   return app;
 }

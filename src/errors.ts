@@ -22,6 +22,11 @@ export class ServiceError extends Error {
   }
 }
 
+/** A value the caller sent, as an error message may repeat it: short, one line, printable ASCII. */
+export function printable(value: string): string {
+  return value.slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
+}
+
 export class InvalidRequest extends ServiceError {
   constructor(description: string) {
     super(400, 'invalid_request', description);
@@ -69,7 +74,9 @@ export const TOKEN_REASONS = {
   expired: 'Session expired',
   revoked: 'Token revoked',
   rekeyed: 'Session re-keyed at login',
-  unknown: 'Invalid token for specified shopper'
+  unknown: 'Invalid token for specified shopper',
+  missing: 'Missing access token: send Authorization: Bearer <token>',
+  scheme: 'Authorization header must use the Bearer scheme: Authorization: Bearer <token>'
 } as const;
 export type TokenDeathReason = keyof typeof TOKEN_REASONS;
 

@@ -4,9 +4,11 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { openDatabase } from './db/open.js';
 import type { Ctx } from './domain/context.js';
-import { seedAtStart } from './domain/seed.js';
+import { DEMO_SEED, seedAtStart } from './domain/seed.js';
 import { sweepExpired } from './domain/sessions.js';
 import { LOG_REDACT, LOG_SERIALIZERS } from './http/redact.js';
+import { demoBanner } from './banner.js';
+import { setDemoStorefrontURL } from './routes/home.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -38,15 +40,7 @@ async function main(): Promise<void> {
   }
   log.info({ store: config.publicStoreURL, api: config.publicApiURL, database: config.databaseURL === null ? `sqlite:${config.dataDir}` : 'postgres' }, 'sessionlink listening');
   if (demo) {
-    process.stdout.write([
-      '',
-      `Sessionlink is listening on http://localhost:${config.port} with the demo site "acme".`,
-      '  public key:        acme-public',
-      '  confidential key:  acme-app  (secret app-secret-123)',
-      '  shopper:           jane / Correct-Horse-9',
-      `  try: curl '${config.publicStoreURL}/store/acme/SessionToken?format=json'`,
-      ''
-    ].join('\n') + '\n');
+    process.stdout.write(demoBanner(config, DEMO_SEED));
   }
   let storefront: FastifyInstance | null = null;
   if (demo) {
@@ -63,6 +57,7 @@ async function main(): Promise<void> {
       const address = storefront.server.address();
       const demoPort = typeof address === 'object' && address !== null ? address.port : config.demoPort;
       process.stdout.write(`Demo storefront (a third-party shop on another origin): http://${demoHost}:${demoPort}/\n`);
+      setDemoStorefrontURL(app, `http://${demoHost}:${demoPort}/`);
     } catch (err) {
       log.error({ err, port: config.demoPort }, 'demo storefront failed to start; the API keeps running');
     }

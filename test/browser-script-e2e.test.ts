@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { DB } from '../src/db/open.js';
-import { chromiumPath, listeningApp } from './browser.js';
+import { launchChromium, listeningApp } from './browser.js';
 
-const executablePath: string = chromiumPath();
 const ARTIFACTS = 'test-artifacts';
 const BASIC = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64');
 
@@ -17,7 +16,7 @@ type SL = {
   checkout: (o: Record<string, unknown>) => void;
 };
 
-/** What the server says a token stands for (CONTRACT §3.4). */
+/** What the server says a token stands for (GET /oauth20/access-tokens). */
 async function tokenInfo(base: string, token: string): Promise<{ sessionId: string; cartId: string; authenticated: string }> {
   const res = await fetch(`${base}/oauth20/access-tokens?token=${token}`);
   assert.equal(res.status, 200);
@@ -66,7 +65,7 @@ describe('sessionlink.js in Chromium, from a storefront page on another origin w
     shopBase = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     assert.notEqual(new URL(shopBase).origin, new URL(base).origin);
 
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 

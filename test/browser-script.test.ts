@@ -32,7 +32,8 @@ test('GET /sessionlink.js serves the browser script as JavaScript, cacheable and
   assert.equal(head.statusCode, 200);
   assert.equal(head.headers['content-type'], 'application/javascript; charset=utf-8');
   const post = await app.inject({ method: 'POST', url: '/sessionlink.js' });
-  assert.equal(post.statusCode, 404);
+  assert.equal(post.statusCode, 405);
+  assert.equal(post.headers.allow, 'GET, HEAD');
 });
 
 test('checkout()\'s form POST: web-checkout takes the token from the body and answers 302 with a handoff code only', async (t) => {

@@ -221,11 +221,12 @@ async function provisionedScenario(t: TestContext, store: Store): Promise<void> 
     ['keys', 'create', 'nope', 'k1', '--type', 'public'],
     ['sites', 'create', 'shop', '--name', 'Again'],
     ['shoppers', 'create', 'shop', 'bob', '--password', 'whatever'],
-    ['tokens', 'revoke', '--site', 'shop', '--shopper', 'nobody']
+    ['tokens', 'revoke', '--site', 'shop', '--shopper', 'nobody'],
+    ['sessions', 'end', anonSession]
   ]);
   for (const result of bad) {
     assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /^sessionlink: (no site "nope"|site "shop" already exists|shopper "bob" already exists|no shopper "nobody")/);
+    assert.match(result.stderr, /^sessionlink: (no site "nope"|site "shop" already exists|shopper "bob" already exists|no shopper "nobody"|session [0-9a-f]+ already ended at \S+; nothing changed)/);
     assert.equal(result.stdout, '');
   }
   assert.deepEqual(await counts(db), rowsBefore);
@@ -331,14 +332,19 @@ test('usage errors exit 2 and change nothing; no database is invented for the wr
     ['sites', 'create', 'other', '--name', 'X', '--allowed-origin', 'https://a.example/path'],
     ['keys', 'create', 'shop', 'k', '--type', 'secret'],
     ['products', 'create', 'shop', 'p', '--name', 'P', '--price', '1.999'],
+    ['products', 'create', 'shop', 'p', '--name', 'P', '--price', 'abc'],
     ['sites', 'list', '--bogus'],
     ['keys']
   ]);
-  const expected = [/invalid <id>/, /--name is required/, /--ttl must be a whole number/, /--allowed-origin must be an origin/,
-    /invalid --type/, /invalid --price/, /Unknown option '--bogus'/, /"keys" needs a subcommand/];
+  const expected = [/<id> may contain only letters, digits, "\.", "_" and "-" \(1 to 64 characters\), got "bad id"/, /--name is required/,
+    /--ttl must be a whole number/, /--allowed-origin must be an origin/,
+    /--type must be public or confidential, got "secret"/, /--price must be a decimal amount like 19\.99, got "1\.999"/,
+    /--price must be a decimal amount like 19\.99, got "abc"/, /Unknown option '--bogus'/, /"keys" needs a subcommand/];
   usage.forEach((result, i) => {
     assert.equal(result.code, 2, `case ${i}: ${result.stderr}`);
     assert.match(result.stderr, expected[i]!);
+    // Plain words, never the schema's own ("Expected union value", a regular expression).
+    assert.doesNotMatch(result.stderr, /Expected|\^\[|\$'/);
     assert.match(result.stderr, /usage:/);
   });
   assert.deepEqual(await counts(db), rows);
@@ -361,4 +367,25 @@ test('usage errors exit 2 and change nothing; no database is invented for the wr
   assert.match(noSecret.stderr, /give the server's SESSIONLINK_SECRET/);
   assert.ok(!existsSync(join(store.dataDir, 'secret')));
   assert.deepEqual(await counts(db), rows);
+});
+
+test('sessions end on a session that already ended says so and exits 1; a signed-in shopper\'s leftover refresh token is still cut', async (t) => {
+  const store = sqliteStore(t);
+  await ok(store, ['sites', 'create', 'brief', '--name', 'Brief', '--ttl', '1']);
+  const key = JSON.parse((await ok(store, ['keys', 'create', 'brief', 'brief-app', '--type', 'confidential', '--json'])).stdout) as { secret: string };
+  await ok(store, ['shoppers', 'create', 'brief', 'cy', '--password-stdin'], 'Cy-pass-123\n');
+  const { app } = await appOn(t, store);
+  const auth = basic('brief-app', key.secret);
+  const signedIn = (await token(app, auth, { grant_type: 'password', username: 'cy', password: 'Cy-pass-123' })).json() as { access_token: string; refresh_token: string };
+  const sessionId = ((await app.inject({ method: 'GET', url: '/oauth20/access-tokens', headers: { authorization: `Bearer ${signedIn.access_token}` } })).json() as { sessionId: string }).sessionId;
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  // Expired on its own: the shopper's refresh token would still open a new session, so it is revoked.
+  const first = await ok(store, ['sessions', 'end', sessionId]);
+  assert.match(first.stdout, new RegExp(`^session ${sessionId} had already ended at \\S+; revoked its 1 live refresh token`));
+  const refresh = await token(app, auth, { grant_type: 'refresh_token', refresh_token: signedIn.refresh_token });
+  assert.deepEqual([refresh.statusCode, refresh.json().error], [400, 'invalid_grant']);
+  const second = await cli(store, ['sessions', 'end', sessionId]);
+  assert.equal(second.code, 1);
+  assert.equal(second.stdout, '');
+  assert.match(second.stderr, new RegExp(`^sessionlink: session ${sessionId} already ended at \\S+; nothing changed\n$`));
 });

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import ts from 'typescript';
-import { chromiumPath, freePort } from './browser.js';
+import { launchChromium, freePort } from './browser.js';
 import { buildTestApp } from './helpers.js';
 
 const CLIENT_DIR = new URL('../src/client/', import.meta.url);
@@ -25,7 +24,7 @@ test('the client runs in Chromium unchanged: public key, session, cart, typed er
   const { app } = await buildTestApp(t, { config: { port, publicStoreURL: base, publicApiURL: base } });
   await app.listen({ port, host: '127.0.0.1' });
   const modules = clientModules();
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  const browser = await launchChromium();
   t.after(async () => await browser.close());
   const page = await browser.newPage();
   const errors: string[] = [];

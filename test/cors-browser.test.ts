@@ -2,11 +2,11 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildApp } from '../src/app.js';
 import { openDatabase, type DB } from '../src/db/open.js';
 import { DEMO_SEED, loadSeed } from '../src/domain/seed.js';
-import { chromiumPath, freePort } from './browser.js';
+import { launchChromium, freePort } from './browser.js';
 import { testConfig } from './helpers.js';
 
 /** A page server on its own origin: every path answers a blank page. */
@@ -62,7 +62,7 @@ describe('CORS in a real browser', () => {
     await loadSeed({ db, secret: config.secret, now: Date.now }, { sites: [{ ...DEMO_SEED.sites[0]!, allowedOrigins: [shopOrigin] }] });
     app = await buildApp({ config, db });
     await app.listen({ port: apiPort, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -1,14 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumPath, listeningApp } from './browser.js';
+import { launchChromium, listeningApp } from './browser.js';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { DB } from '../src/db/open.js';
 import { escapeHTML, startStorefront } from '../examples/storefront/server.js';
 
 
-const executablePath: string = chromiumPath();
 const ARTIFACTS = 'test-artifacts';
 
 describe('demo storefront', () => {
@@ -61,7 +60,7 @@ describe('demo storefront', () => {
   });
 
   it('a shopper clicks through: JSONP session token → add to cart → Checkout → hosted cart page', async () => {
-    const browser: Browser = await chromium.launch({ executablePath: executablePath as string, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser: Browser = await launchChromium();
     try {
       mkdirSync(ARTIFACTS, { recursive: true });
       const context = await browser.newContext({ viewport: { width: 1024, height: 800 } });

@@ -1,14 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromiumPath, listeningApp } from './browser.js';
+import { launchChromium, listeningApp } from './browser.js';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { DB } from '../src/db/open.js';
 import { SEED } from './cart-helpers.js';
 
 
-const executablePath: string = chromiumPath();
 const ARTIFACTS = 'test-artifacts';
 const BASIC = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64');
 
@@ -20,7 +19,7 @@ describe('e2e: SessionToken JSONP → exchange → API cart → web-checkout →
 
   before(async () => {
     ({ app, db, base: base } = await listeningApp(SEED));
-    browser = await chromium.launch({ executablePath: executablePath as string, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await launchChromium();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 

@@ -69,26 +69,92 @@ export function currentBackend(): 'sqlite' | 'postgres' {
   return defaultBackend;
 }
 
+/** The Redis the tests that share counters use. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A URL for a message: no password. */
+function shown(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+/** A test's missing service, as one line (no stack) saying how to start it. */
+export function serviceDown(message: string): Error {
+  const err = new Error(message);
+  err.stack = `Error: ${message}`;
+  return err;
+}
+
+function reasonOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
+
+const redisChecked = new Map<string, Promise<void>>();
+
+/** Fails with one line saying how to start Redis when it does not answer PING at `url` (checked once per process). */
+export async function requireRedis(url: string = TEST_REDIS_URL): Promise<void> {
+  let check = redisChecked.get(url);
+  if (check === undefined) {
+    check = pingRedis(url).catch((err: unknown) => {
+      throw serviceDown(`Redis is not answering at ${shown(url)} (${reasonOf(err)}): start it (redis-server --daemonize yes, or docker run -d -p 6379:6379 redis) or set TEST_REDIS_URL`);
+    });
+    redisChecked.set(url, check);
+  }
+  await check;
+}
+
+async function pingRedis(url: string): Promise<void> {
+  const { connect } = await import('node:net');
+  const { hostname, port } = new URL(url);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port || 6379) });
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error('no answer within 2 s')); }, 2000);
+    let answer = '';
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (data) => {
+      answer += data.toString('latin1');
+      if (!answer.includes('\r\n')) return;
+      clearTimeout(timer);
+      socket.destroy();
+      // -NOAUTH still means a Redis answers; the test then says what its URL lacks.
+      if (answer.startsWith('+PONG') || answer.startsWith('-NOAUTH')) resolve();
+      else reject(new Error(`unexpected answer ${JSON.stringify(answer.trim().slice(0, 60))}`));
+    });
+    socket.on('error', (err) => { clearTimeout(timer); reject(err); });
+  });
+}
+
 /**
  * Creates an empty PostgreSQL database sl_test_<random> and returns its URL and a drop function.
- * Throws (never skips) when PostgreSQL is unreachable.
+ * Fails (never skips) with one line saying how to start PostgreSQL when it does not answer.
  */
-export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createPgDatabase(adminURL: string = PG_ADMIN_URL): Promise<{ url: string; drop: () => Promise<void> }> {
   const { default: pg } = await import('pg');
   const name = 'sl_test_' + randomBytes(6).toString('hex');
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
+  const admin = new pg.Client({ connectionString: adminURL, connectionTimeoutMillis: 5000 });
+  admin.on('error', () => { /* reported by connect() below */ });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw serviceDown(`PostgreSQL is not answering at ${shown(adminURL)} (${reasonOf(err)}): start it (pg_ctlcluster <version> main start, or docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres) or set TEST_PG_ADMIN_URL`);
+  }
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
     await admin.end();
   }
-  const url = new URL(PG_ADMIN_URL);
+  const url = new URL(adminURL);
   url.pathname = '/' + name;
   return {
     url: url.toString(),
     drop: async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      const c = new pg.Client({ connectionString: adminURL });
       await c.connect();
       try {
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -113,6 +179,8 @@ export async function buildTestApp(t: TestContext, options: { config?: Partial<C
     dropDatabase = created.drop;
     overrides.databaseURL = created.url;
   }
+  // The tests that share counters through Redis say how to start it when it is not answering.
+  if (overrides.redisURL === TEST_REDIS_URL) await requireRedis();
   const config = testConfig(overrides);
   const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx: Ctx = { db, secret: config.secret, now: clock.now };

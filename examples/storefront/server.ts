@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SessionlinkClient, SessionlinkError, type ShopperSession } from '../../src/client/index.js';
+import { faviconRoute } from '../../src/routes/home.js';
 
 export interface StorefrontOptions {
   port: number;
@@ -223,6 +224,7 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
   });
 
   app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+  faviconRoute(app);
   app.get('/jquery.js', async (_request, reply) => reply.type('application/javascript; charset=utf-8').send(jquery));
 
   app.post('/api/session', async (request, reply) => {

@@ -77,25 +77,32 @@ function intOption(values: Values, name: string, usage: string): number | undefi
   return Number(raw);
 }
 
-/** Checks a value against the seed file's schema, naming the option at fault. */
-function checkSchema<T>(schema: TSchema, value: unknown, names: Record<string, string>, usage: string): T {
+/**
+ * Checks a value against the seed file's schema. `messages` maps a field's schema path to the
+ * sentence an operator reads when that field is wrong (the value sent is appended); a schema's own
+ * wording ("Expected union value", a regular expression) is never shown.
+ */
+function checkSchema<T>(schema: TSchema, value: unknown, messages: Record<string, string>, usage: string): T {
   if (!Value.Check(schema, value)) {
     const first = Value.Errors(schema, value).First();
     const path = first?.path ?? '';
-    const name = names[path] ?? path;
-    throw new UsageError(`invalid ${name}: ${first?.message ?? 'bad value'}`, usage);
+    const sent = typeof first?.value === 'string' ? `, got "${first.value}"` : '';
+    throw new UsageError(`${messages[path] ?? `${path.slice(1) || 'value'} is not valid`}${sent}`, usage);
   }
   return value as T;
 }
+
+const ID_RULE = 'may contain only letters, digits, ".", "_" and "-" (1 to 64 characters)';
 
 function usageOf(command: Command): string {
   return `usage: sessionlink ${command.name}${command.synopsis ? ' ' + command.synopsis : ''}`;
 }
 
 const SITE_NAMES: Record<string, string> = {
-  '/id': '<id>', '/name': '--name', '/locale': '--locale (like en_US)', '/currency': '--currency (like USD)',
-  '/session/ttlSeconds': '--ttl', '/session/idleSeconds': '--idle', '/session/refreshTtlSeconds': '--refresh-ttl',
-  '/session/refreshGraceSeconds': '--refresh-grace', '/sessionTokenExchange': '--session-token-exchange'
+  '/id': `<id> ${ID_RULE}`, '/name': '--name must be 1 to 200 characters', '/locale': '--locale must look like en_US',
+  '/currency': '--currency must be a three-letter code like USD', '/session/ttlSeconds': '--ttl must be at least 1 second',
+  '/session/refreshTtlSeconds': '--refresh-ttl must be at least 1 second',
+  '/sessionTokenExchange': '--session-token-exchange must be any or confidential'
 };
 
 const COMMANDS: Command[] = [
@@ -170,7 +177,7 @@ const COMMANDS: Command[] = [
       const usage = usageOf(this);
       const type = str(values, 'type');
       if (type === undefined) throw new UsageError('--type public|confidential is required', usage);
-      return checkSchema(ApiKeySeedSchema, { key: args[1], type }, { '/key': '<key>', '/type': '--type (public or confidential)' }, usage);
+      return checkSchema(ApiKeySeedSchema, { key: args[1], type }, { '/key': `<key> ${ID_RULE}`, '/type': '--type must be public or confidential' }, usage);
     },
     async run({ ctx, args, io, json }, checked) {
       const created = await createKey(ctx, args[0] as string, checked as { key: string; type: 'public' | 'confidential' });
@@ -224,7 +231,7 @@ const COMMANDS: Command[] = [
       for (const [option, field] of [['first-name', 'firstName'], ['last-name', 'lastName'], ['email', 'email']] as const) {
         if (str(values, option) !== undefined) shopper[field] = str(values, option);
       }
-      checkSchema(ShopperSeedSchema, shopper, { '/username': '<username>', '/password': 'password' }, usage);
+      checkSchema(ShopperSeedSchema, shopper, { '/username': '<username> must be 1 to 200 characters', '/password': 'the password must not be empty' }, usage);
       return { shopper, generated };
     },
     async run({ ctx, args, io, json }, checked) {
@@ -255,7 +262,7 @@ const COMMANDS: Command[] = [
       if (str(values, 'name') === undefined) throw new UsageError('--name is required', usage);
       if (str(values, 'price') === undefined) throw new UsageError('--price is required', usage);
       return checkSchema(ProductSeedSchema, { id: args[1], name: str(values, 'name'), price: str(values, 'price') },
-        { '/id': '<id>', '/name': '--name', '/price': '--price (like 19.99)' }, usage);
+        { '/id': `<id> ${ID_RULE}`, '/name': '--name must not be empty', '/price': '--price must be a decimal amount like 19.99' }, usage);
     },
     async run({ ctx, args, io, json }, checked) {
       const product = await createProduct(ctx, args[0] as string, checked as { id: string; name: string; price: string });
@@ -309,11 +316,22 @@ const COMMANDS: Command[] = [
   },
   {
     name: 'sessions end', synopsis: '<sessionId>',
-    summary: 'end a session now: its cookie, session tokens and access tokens answer "Session expired", its refresh tokens are revoked',
+    summary: 'end a session now: its cookie, session tokens and access tokens answer "Session expired", its refresh tokens are revoked (an ended session: exit 1)',
     positionals: ['sessionId'], options: JSON_OPTION,
     async run({ ctx, args, io, json }) {
       const id = args[0] as string;
+      // An ended session is not ended again: exit 1, nothing changed. The one thing left to cut is
+      // a signed-in shopper's refresh token (it outlives the session): that is revoked and said.
+      const found = await describeSession(ctx, id);
+      if (found.status !== 'live' && found.live.refreshTokens === 0) {
+        throw new AdminError(`session ${id} already ended at ${found.expiresAt}; nothing changed`);
+      }
       if (!(await endSession(ctx, id))) throw new AdminError(`no session "${id}"`);
+      if (found.status !== 'live') {
+        if (json) return printJson(io, { id, ended: false, alreadyEndedAt: found.expiresAt, revokedRefreshTokens: found.live.refreshTokens });
+        io.out(`session ${id} had already ended at ${found.expiresAt}; revoked its ${found.live.refreshTokens} live refresh token(s)\n`);
+        return;
+      }
       if (json) return printJson(io, { id, ended: true });
       io.out(`ended session ${id}\n`);
     }

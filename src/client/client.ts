@@ -1,6 +1,6 @@
 import { ShopperApi } from './shopper-api.js';
 import { ShopperSession, type ShopperSessionOptions, type TokenKind, type TokenSet } from './session.js';
-import { Transport, type FetchLike } from './transport.js';
+import { callOptions, Transport, type CallOptions, type FetchLike } from './transport.js';
 import type { RevokeHint, TokenInfo, TokenResponse } from './types.js';
 
 export interface SessionlinkClientOptions {
@@ -12,9 +12,11 @@ export interface SessionlinkClientOptions {
   clientSecret?: string;
   /** A fetch to use instead of the global one. */
   fetch?: FetchLike;
+  /** Default time limit of each call in ms (default 30000; 0 = none); each call may pass its own `timeout` and `signal`. */
+  timeout?: number;
 }
 
-/** Where a session comes from: the grants of CONTRACT §3.2. */
+/** Where a session comes from: the token endpoint's grants. */
 export type Grant =
   | { type: 'anonymous' }
   | { type: 'session_token'; sessionToken: string }
@@ -43,7 +45,7 @@ export class SessionlinkClient {
   private readonly clientSecret: string | undefined;
 
   constructor(options: SessionlinkClientOptions) {
-    this.transport = new Transport(options.baseURL, options.fetch);
+    this.transport = new Transport(options.baseURL, options.fetch, options.timeout);
     this.clientId = options.clientId;
     this.clientSecret = options.clientSecret;
   }
@@ -56,85 +58,85 @@ export class SessionlinkClient {
     return { headers: { accept: 'application/json' }, form: { ...form, client_id: this.clientId } };
   }
 
-  private async tokenCall(form: Record<string, string | undefined>): Promise<TokenResponse> {
-    return await this.transport.json<TokenResponse>('/oauth20/token', { method: 'POST', ...this.authenticated(form) });
+  private async tokenCall(form: Record<string, string | undefined>, options?: CallOptions): Promise<TokenResponse> {
+    return await this.transport.json<TokenResponse>('/oauth20/token', { method: 'POST', ...this.authenticated(form), ...callOptions(options) });
   }
 
-  /** Any grant of CONTRACT §3.2 that starts or joins a session. */
-  async token(grant: Grant): Promise<TokenResponse> {
+  /** Any grant that starts or joins a session. */
+  async token(grant: Grant, options?: CallOptions): Promise<TokenResponse> {
     switch (grant.type) {
       case 'anonymous':
-        return await this.tokenCall({ grant_type: 'password' });
+        return await this.tokenCall({ grant_type: 'password' }, options);
       case 'session_token':
-        return await this.tokenCall({ grant_type: 'password', dr_session_token: grant.sessionToken });
+        return await this.tokenCall({ grant_type: 'password', dr_session_token: grant.sessionToken }, options);
       case 'password':
         return await this.tokenCall({
           grant_type: 'password', username: grant.username, password: grant.password,
           dr_session_token: grant.sessionToken, dr_limited_token: grant.limitedToken
-        });
+        }, options);
       case 'external':
         return await this.tokenCall({
           grant_type: 'client_credentials', dr_external_reference_id: grant.externalReferenceId,
           dr_session_token: grant.sessionToken, dr_limited_token: grant.limitedToken
-        });
+        }, options);
       case 'guest':
-        return await this.tokenCall({ grant_type: 'client_credentials' });
+        return await this.tokenCall({ grant_type: 'client_credentials' }, options);
     }
   }
 
   /** A limited token on a new anonymous session. */
-  async anonymousToken(): Promise<TokenResponse> {
-    return await this.token({ type: 'anonymous' });
+  async anonymousToken(options?: CallOptions): Promise<TokenResponse> {
+    return await this.token({ type: 'anonymous' }, options);
   }
 
   /** A limited token joined to the browser's session named by its session token. */
-  async exchangeSessionToken(sessionToken: string): Promise<TokenResponse> {
-    return await this.token({ type: 'session_token', sessionToken });
+  async exchangeSessionToken(sessionToken: string, options?: CallOptions): Promise<TokenResponse> {
+    return await this.token({ type: 'session_token', sessionToken }, options);
   }
 
   /** Logs a registered shopper in (confidential key); a session or limited token carries its cart over. */
-  async passwordToken(login: { username: string; password: string; sessionToken?: string; limitedToken?: string }): Promise<TokenResponse> {
-    return await this.token({ type: 'password', ...login });
+  async passwordToken(login: { username: string; password: string; sessionToken?: string; limitedToken?: string }, options?: CallOptions): Promise<TokenResponse> {
+    return await this.token({ type: 'password', ...login }, options);
   }
 
   /** A full token for the partner's shopper `externalReferenceId` (confidential key). */
-  async externalShopperToken(shopper: { externalReferenceId: string; sessionToken?: string; limitedToken?: string }): Promise<TokenResponse> {
-    return await this.token({ type: 'external', ...shopper });
+  async externalShopperToken(shopper: { externalReferenceId: string; sessionToken?: string; limitedToken?: string }, options?: CallOptions): Promise<TokenResponse> {
+    return await this.token({ type: 'external', ...shopper }, options);
   }
 
   /** A limited token on a new session for guest checkout (confidential key). */
-  async guestToken(): Promise<TokenResponse> {
-    return await this.token({ type: 'guest' });
+  async guestToken(options?: CallOptions): Promise<TokenResponse> {
+    return await this.token({ type: 'guest' }, options);
   }
 
   /** Trades a refresh token (spent by this call) for a new pair on the same session. */
-  async refreshToken(refreshToken: string): Promise<TokenResponse> {
-    return await this.tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  async refreshToken(refreshToken: string, options?: CallOptions): Promise<TokenResponse> {
+    return await this.tokenCall({ grant_type: 'refresh_token', refresh_token: refreshToken }, options);
   }
 
   /**
-   * POST /v1/shoppers/token (CONTRACT §3.3): a public key alone, joined to `sessionToken`'s session
-   * or on a new one; the session gets an active cart. Any other key: 401 `invalid_client`.
+   * POST /v1/shoppers/token: a public key alone, joined to `sessionToken`'s session or on a new
+   * one; the session gets an active cart. Any other key: 401 `invalid_client`.
    */
-  async shopperToken(sessionToken?: string): Promise<TokenResponse> {
+  async shopperToken(sessionToken?: string, options?: CallOptions): Promise<TokenResponse> {
     return await this.transport.json<TokenResponse>('/v1/shoppers/token', {
-      method: 'POST', headers: { accept: 'application/json' }, form: { apiKey: this.clientId, sessionToken }
+      method: 'POST', headers: { accept: 'application/json' }, form: { apiKey: this.clientId, sessionToken }, ...callOptions(options)
     });
   }
 
   /** GET /oauth20/access-tokens. */
-  async tokenInfo(accessToken: string): Promise<TokenInfo> {
-    return await this.transport.json<TokenInfo>('/oauth20/access-tokens', { headers: { authorization: `Bearer ${accessToken}` } });
+  async tokenInfo(accessToken: string, options?: CallOptions): Promise<TokenInfo> {
+    return await this.transport.json<TokenInfo>('/oauth20/access-tokens', { headers: { authorization: `Bearer ${accessToken}` }, ...callOptions(options) });
   }
 
   /** DELETE /oauth20/access-tokens: revokes the access token and its refresh token; the session lives on. */
-  async revokeAccessToken(accessToken: string): Promise<TokenInfo> {
-    return await this.transport.json<TokenInfo>('/oauth20/access-tokens', { method: 'DELETE', headers: { authorization: `Bearer ${accessToken}` } });
+  async revokeAccessToken(accessToken: string, options?: CallOptions): Promise<TokenInfo> {
+    return await this.transport.json<TokenInfo>('/oauth20/access-tokens', { method: 'DELETE', headers: { authorization: `Bearer ${accessToken}` }, ...callOptions(options) });
   }
 
   /** RFC 7009 revocation of an access or refresh token issued to this client. */
-  async revoke(token: string, hint?: RevokeHint): Promise<void> {
-    await this.transport.send('/oauth20/revoke', { method: 'POST', ...this.authenticated({ token, token_type_hint: hint }) });
+  async revoke(token: string, hint?: RevokeHint, options?: CallOptions): Promise<void> {
+    await this.transport.send('/oauth20/revoke', { method: 'POST', ...this.authenticated({ token, token_type_hint: hint }), ...callOptions(options) });
   }
 
   /** The Shopper API with one fixed access token, no refresh. */
@@ -143,8 +145,8 @@ export class SessionlinkClient {
   }
 
   /** Runs a grant and holds its tokens in a self-refreshing session. */
-  async startSession(grant: Grant, options: ShopperSessionOptions = {}): Promise<ShopperSession> {
-    const tokens = await this.token(grant);
+  async startSession(grant: Grant, options: ShopperSessionOptions = {}, call?: CallOptions): Promise<ShopperSession> {
+    const tokens = await this.token(grant, call);
     return this.session(tokens, { ...options, kind: kindOf(grant) });
   }
 

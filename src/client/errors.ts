@@ -1,9 +1,11 @@
 import type { OAuthErrorBody, ShopperErrorBody } from './types.js';
 
 /**
- * Any non-success answer from Sessionlink: the HTTP status, the contract's error code
- * (`invalid_grant`, `invalid_token`, `resource-not-found`, `concurrent-cart-modification-failure`, …)
- * and its description, from either error body shape.
+ * Any failed call: a non-success answer from Sessionlink (the HTTP status, the server's error code
+ * such as `invalid_grant`, `invalid_token`, `resource-not-found`, and its description, from either
+ * error body shape), or no usable answer at all, with status 0 and the code `network_error` (server
+ * down, connection refused or reset), `timeout`, `aborted` or `invalid_response`; `session_closed`
+ * after `logout()`. The underlying error, if any, is `cause`.
  */
 export class SessionlinkError extends Error {
   readonly status: number;
@@ -12,8 +14,8 @@ export class SessionlinkError extends Error {
   /** Seconds to wait, from `Retry-After` (429 and 503); undefined otherwise. */
   readonly retryAfter: number | undefined;
 
-  constructor(status: number, code: string, description: string, retryAfter?: number) {
-    super(`${status} ${code}: ${description}`);
+  constructor(status: number, code: string, description: string, retryAfter?: number, cause?: unknown) {
+    super(status === 0 ? `${code}: ${description}` : `${status} ${code}: ${description}`, cause === undefined ? undefined : { cause });
     this.name = 'SessionlinkError';
     this.status = status;
     this.code = code;
@@ -29,6 +31,11 @@ export class SessionlinkError extends Error {
   /** The grant was refused (400 `invalid_grant`): a bad password, session token or refresh token. */
   get isInvalidGrant(): boolean {
     return this.code === 'invalid_grant';
+  }
+
+  /** No answer came: the server is down or unreachable, or the call timed out (not an abort). */
+  get isNetworkError(): boolean {
+    return this.status === 0 && (this.code === 'network_error' || this.code === 'timeout');
   }
 }
 

@@ -2,6 +2,7 @@
 export { SessionlinkClient, type Grant, type SessionlinkClientOptions } from './client.js';
 export { ShopperSession, type ShopperSessionOptions, type TokenKind, type TokenSet } from './session.js';
 export { ShopperApi, type Authorize, type VersionOption } from './shopper-api.js';
+export { toCartView, toMoneyView, toOrderView, type CartItemView, type CartView, type MoneyView, type OrderItemView, type OrderView } from './views.js';
 export { SessionlinkError } from './errors.js';
-export type { FetchLike } from './transport.js';
+export type { CallOptions, FetchLike } from './transport.js';
 export type * from './types.js';

@@ -1,6 +1,7 @@
 import type { SessionlinkClient } from './client.js';
 import { SessionlinkError } from './errors.js';
 import { ShopperApi } from './shopper-api.js';
+import type { CallOptions } from './transport.js';
 import type { TokenResponse } from './types.js';
 
 export type TokenKind = 'limited' | 'full' | 'unknown';
@@ -45,6 +46,7 @@ export class ShopperSession extends ShopperApi {
   private readonly now: () => number;
   private current: TokenSet;
   private inflight: Promise<TokenSet> | null = null;
+  private closed = false;
 
   constructor(client: SessionlinkClient, tokens: TokenResponse | TokenSet, options: ShopperSessionOptions & { kind?: TokenKind } = {}) {
     super(client.transport, async (call) => await this.withToken(call));
@@ -68,8 +70,20 @@ export class ShopperSession extends ShopperApi {
     return { accessToken: res.access_token, refreshToken: res.refresh_token, expiresAt: this.now() + res.expires_in * 1000, kind };
   }
 
+  /** True after logout(): every call then fails with `session_closed`. */
+  get loggedOut(): boolean {
+    return this.closed;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) {
+      throw new SessionlinkError(0, 'session_closed', 'This session was logged out; start a new one with client.startSession()');
+    }
+  }
+
   /** Refreshes now; joins the refresh already in flight, if any. */
   async refresh(): Promise<TokenSet> {
+    this.ensureOpen();
     this.inflight ??= this.rotate().finally(() => {
       this.inflight = null;
     });
@@ -95,6 +109,7 @@ export class ShopperSession extends ShopperApi {
 
   /** Runs `call` with a live access token: refresh first when expired, refresh and retry once on 401. */
   async withToken<T>(call: (accessToken: string) => Promise<T>): Promise<T> {
+    this.ensureOpen();
     if (this.inflight !== null || this.expired) {
       await this.refresh();
     }
@@ -111,12 +126,39 @@ export class ShopperSession extends ShopperApi {
     }
   }
 
-  /** Logs the app out of the session: revokes the access token and its refresh token (the session lives on). */
-  async revoke(): Promise<void> {
-    await this.client.revokeAccessToken(this.current.accessToken).catch((err: unknown) => {
+  /** Revokes the access token and its refresh token (the session lives on); see also logout(). */
+  async revoke(options?: CallOptions): Promise<void> {
+    await this.client.revokeAccessToken(this.current.accessToken, options).catch((err: unknown) => {
       // Already dead is as good as revoked; spend the refresh token too.
       if (!(err instanceof SessionlinkError && err.isInvalidToken)) throw err;
-      return this.client.revoke(this.current.refreshToken, 'refresh_token');
+      return this.client.revoke(this.current.refreshToken, 'refresh_token', options);
     });
+  }
+
+  /**
+   * Signs a shopper in on this session (a confidential client): the password grant, carrying a
+   * limited token's cart into the shopper's (merged with a saved cart). The server re-keys the
+   * session, so the limited pair dies and this object holds the new full pair (`onTokens` hears
+   * of it). A wrong password is a SessionlinkError `invalid_grant`, and the limited pair stays.
+   */
+  async login(username: string, password: string, options?: CallOptions): Promise<TokenSet> {
+    this.ensureOpen();
+    if (this.inflight !== null || this.expired) await this.refresh();
+    const carry = this.current.kind === 'full' ? {} : { limitedToken: this.current.accessToken };
+    const next = this.toSet(await this.client.passwordToken({ username, password, ...carry }, options), 'full');
+    this.current = next;
+    await this.options.onTokens?.({ ...next }, { renewed: false });
+    return { ...next };
+  }
+
+  /**
+   * Ends this app's hold on the session: revokes the access and refresh tokens, then every later
+   * call on this object fails with `session_closed`. The server's session lives on (a signed-in
+   * shopper's saved cart is kept); start a new ShopperSession for the next shopper.
+   */
+  async logout(options?: CallOptions): Promise<void> {
+    if (this.closed) return;
+    await this.revoke(options);
+    this.closed = true;
   }
 }

@@ -1,9 +1,9 @@
 /**
- * Wire types of the Sessionlink surface the client speaks (CONTRACT §3.2–3.5). Token calls use the
+ * Wire types of the Sessionlink surface the client speaks. Token calls use the
  * plain RFC 6749 format; the Shopper API is asked for JSON.
  */
 
-/** POST /oauth20/token without `format` (CONTRACT §3.2). */
+/** POST /oauth20/token without `format`: the plain RFC 6749 body. */
 export interface TokenResponse {
   access_token: string;
   token_type: 'bearer';
@@ -12,7 +12,7 @@ export interface TokenResponse {
   refresh_token: string;
 }
 
-/** GET|DELETE /oauth20/access-tokens (CONTRACT §3.4). */
+/** GET|DELETE /oauth20/access-tokens: what a token stands for. */
 export interface TokenInfo {
   sessionId: string;
   userId: string;

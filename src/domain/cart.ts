@@ -297,7 +297,7 @@ export async function lastOrderOfSession(ctx: Ctx, session: Session): Promise<Or
 
 export const HANDOFF_TTL_MS = 60_000;
 
-/** A single-use handoff code for the session (CONTRACT §4); only its hash is stored. */
+/** A single-use handoff code for the session (web checkout → hosted pages); only its hash is stored. */
 export async function createHandoff(ctx: Ctx, session: Session): Promise<string> {
   const code = randomHex(32);
   await ctx.db.insertInto('handoff_codes').values({

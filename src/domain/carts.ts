@@ -21,7 +21,7 @@ export async function ensureCartRow(ctx: Ctx, db: Executor, session: Session): P
 }
 
 /**
- * At login (CONTRACT §3.2): the session's cart becomes the shopper's, merged with the cart the
+ * At login: the session's cart becomes the shopper's, merged with the cart the
  * shopper saved in earlier sessions (quantities added, capped at MAX_QUANTITY).
  */
 export async function attachShopperCart(ctx: Ctx, db: Executor, session: Session, shopperId: string): Promise<void> {

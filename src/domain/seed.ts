@@ -45,7 +45,7 @@ export const SeedSchema = Type.Object({
 });
 export type Seed = Static<typeof SeedSchema>;
 
-/** The demo site loaded when no seed file is given (CONTRACT §6's example). */
+/** The demo site loaded when no seed file is given (docs/seed-file.md describes the format). */
 export const DEMO_SEED: Seed = {
   sites: [{
     id: 'acme', name: 'Acme Store', locale: 'en_US', currency: 'USD',

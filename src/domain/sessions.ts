@@ -15,7 +15,7 @@ export type Resolved =
   | { status: 'live'; session: Session }
   | { status: 'expired' | 'rekeyed'; session: Session };
 
-/** CONTRACT §2: the earlier of createdAt + ttl and lastUsedAt + idle. */
+/** The TTL rule: the earlier of createdAt + ttl and lastUsedAt + idle. */
 export function expiryOf(site: Site, createdAt: number, lastUsedAt: number): number {
   const absolute = createdAt + site.ttl_seconds * 1000;
   if (site.idle_seconds > 0) {
@@ -24,7 +24,7 @@ export function expiryOf(site: Site, createdAt: number, lastUsedAt: number): num
   return absolute;
 }
 
-/** Whole seconds left on a session, rounded down (CONTRACT §2: `expires_in`). */
+/** Whole seconds left on a session, rounded down (every token's `expires_in`). */
 export function secondsLeft(session: Session, now: number): number {
   return Math.max(0, Math.floor((session.expires_at - now) / 1000));
 }
@@ -113,7 +113,7 @@ export async function issueSessionToken(ctx: Ctx, db: Executor, session: Session
 
 /**
  * Cookie values are `timedSecret`s stored under their time prefix (new ones append to the index);
- * session tokens have a fixed format (CONTRACT §3.1), so they are stored under a plain HMAC.
+ * session tokens have a fixed format (32 upper-case hex characters), so they are stored under a plain HMAC.
  */
 export function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
   return kind === 'cookie' ? prefixedKey(ctx.secret, 'cookie', value) : hashSecret(ctx.secret, kind, value);
@@ -182,7 +182,7 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session): Prom
 }
 
 /**
- * Re-keys a session at login (CONTRACT §1): same id, cart and settings, a new epoch, so every
+ * Re-keys a session at login: same id, cart and settings, a new epoch, so every
  * cookie value, session token and access/refresh token made before dies at once. A compare-and-set
  * on the epoch: of concurrent logins on one session, exactly one moves it on; the others get null (on PostgreSQL the loser's UPDATE waits for the
  * winner's commit and then finds the epoch changed).

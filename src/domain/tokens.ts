@@ -73,7 +73,7 @@ interface Secrets {
 /** The values of a new token pair, not yet bound to a session. */
 function newSecrets(ctx: Ctx, options: PairOptions = {}): Secrets {
   const now = ctx.now();
-  // ≥ 256 random bits, lower-case hex (CONTRACT §1).
+  // ≥ 256 random bits, lower-case hex.
   return {
     accessToken: options.accessToken ?? timedSecret(now, 32),
     refreshToken: options.refreshToken ?? timedSecret(now, 48),
@@ -271,7 +271,7 @@ type ValidationRow = Session & {
 };
 
 /**
- * Checks an access token. Throws InvalidToken with the reason the token died (CONTRACT §3.5:
+ * Checks an access token. Throws InvalidToken with the reason the token died (the 401's description:
  * every 401 says why). One indexed join, no write.
  */
 export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidToken> {
@@ -347,7 +347,7 @@ async function revokeChain(db: Executor, chainId: string): Promise<void> {
 }
 
 /**
- * The refresh grant (CONTRACT §3.2). The new pair is derived from the spent token and the
+ * The refresh grant. The new pair is derived from the spent token and the
  * server secret, so a replay within the grace window — or a racing parallel use, on any
  * process — computes the very same pair and the inserts collapse into one.
  */

@@ -6,7 +6,7 @@ import type { Site } from '../domain/sites.js';
 export const SESSION_COOKIE = 'SLSESSION';
 
 /**
- * Sets the browser's session cookie for a site (CONTRACT §3.1): HttpOnly, scoped to the site's
+ * Sets the browser's session cookie for a site (the site action): HttpOnly, scoped to the site's
  * store path, `SameSite=None; Secure` over HTTPS (so the JSONP call from the storefront's origin
  * carries it), `Lax` over plain HTTP where browsers refuse `None` without `Secure`.
  */
@@ -49,7 +49,7 @@ export async function browserSession(ctx: Ctx, request: FastifyRequest, reply: F
   return session;
 }
 
-/** Points the browser's cookie at a session it was handed (handoff codes, CONTRACT §4). */
+/** Points the browser's cookie at a session it was handed (handoff codes). */
 export async function attachBrowser(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, site: Site, session: Session): Promise<void> {
   const cookie = await mintCookie(ctx, ctx.db, session);
   setSessionCookie(request, reply, site, cookie, session, ctx.now());

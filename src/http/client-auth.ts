@@ -89,7 +89,7 @@ const isClientFailure = (err: unknown): boolean => err instanceof ServiceError &
 
 /**
  * Client authentication, wherever a client secret is checked (token endpoint, revocation,
- * introspection; CONTRACT §3.2): Basic key:secret, Basic key:, client_id (+ client_secret,
+ * introspection): Basic key:secret, Basic key:, client_id (+ client_secret,
  * RFC 6749 §2.3.1), or Bearer with a live access token, which counts as that token's key's public
  * credentials.
  *

@@ -4,7 +4,7 @@ import { allowedOriginsOf, getApiKey, getSite } from '../domain/sites.js';
 import { param, readParams } from './params.js';
 
 /**
- * CORS per site (CONTRACT §6 `allowedOrigins`) on the OAuth routes, /v1/shoppers/token and the
+ * CORS per site (the seed file's `allowedOrigins`) on the OAuth routes, /v1/shoppers/token and the
  * Shopper API. No list = no CORS headers; a listed origin is echoed with `Vary: Origin`; `"*"`
  * answers `*` and never allows credentials. Only the site action, the one route a cookie
  * matters to, allows credentials, and only for an explicitly listed origin. An Origin that no list

@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
-import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ServiceError } from '../errors.js';
+import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { MethodNotAllowed, printable, ServiceError } from '../errors.js';
 import { readParams, type Params } from './params.js';
 import { jsonpCallback, sendDocument, sendJSONP, shopperFormat, toXML } from './render.js';
 
 /**
- * Which error body a route speaks (CONTRACT §3): `oauth` → `{error, error_description}`;
+ * Which error body a route speaks: `oauth` → `{error, error_description}`;
  * `shopper` → `{errors:{error:[{relation, code, description}]}}`; `site-action` → the OAuth
  * body, as JSONP when a valid callback was asked for; `page` → a small HTML page.
  */
@@ -17,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-function toServiceError(err: FastifyError | ServiceError | Error): ServiceError {
+function toServiceError(err: FastifyError | ServiceError | Error, request: FastifyRequest): ServiceError {
   if (err instanceof ServiceError) {
     return err;
   }
@@ -28,7 +28,8 @@ function toServiceError(err: FastifyError | ServiceError | Error): ServiceError 
       return new ServiceError(413, 'invalid_request', 'Request body too large');
     }
     if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return new ServiceError(415, 'invalid_request', 'Unsupported Content-Type; send application/x-www-form-urlencoded or application/json');
+      const sent = printable(String(request.headers['content-type'] ?? '').split(';')[0]!.trim());
+      return new ServiceError(415, 'invalid_request', `Unsupported Content-Type "${sent}": send application/x-www-form-urlencoded or application/json (or parameters in the query)`);
     }
     if (status === 404) {
       return new ServiceError(404, 'resource-not-found', 'Not found');
@@ -93,15 +94,50 @@ function surfaceOf(request: FastifyRequest): Surface {
   return 'oauth';
 }
 
+/** A route's path as a pattern over request paths (`:param` is one segment, `*` the rest). */
+function pathPattern(url: string): RegExp {
+  const source = url.split(/(:[A-Za-z0-9_]+|\*)/).map((part) => {
+    if (part === '*') return '.*';
+    if (part.startsWith(':')) return '[^/]+';
+    return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }).join('');
+  return new RegExp(`^${source}/?$`);
+}
+
+/**
+ * The methods the routes of a path answer, for a 405 with `Allow` instead of a 404 when the path
+ * is known but the method is not. Routes hidden from the API reference (CORS preflights, the
+ * explicit 405 answers) are not methods a caller should use, so they are left out.
+ */
+function allowedMethods(routes: Array<{ methods: string[]; pattern: RegExp; options: RouteOptions }>, path: string): string[] {
+  const allowed = new Set<string>();
+  for (const route of routes) {
+    if ((route.options.schema as { hide?: boolean } | undefined)?.hide === true) continue;
+    if (!route.pattern.test(path)) continue;
+    for (const method of route.methods) allowed.add(method);
+  }
+  if (allowed.has('GET')) allowed.add('HEAD');
+  return ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => allowed.has(m));
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
+  const routes: Array<{ methods: string[]; pattern: RegExp; options: RouteOptions }> = [];
+  app.addHook('onRoute', (options) => {
+    routes.push({ methods: [options.method].flat(), pattern: pathPattern(options.url ?? options.path ?? ''), options });
+  });
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
-    const serviceError = toServiceError(err);
+    const serviceError = toServiceError(err, request);
     if (serviceError.status >= 500) {
       request.log.error({ err }, 'request failed');
     }
     return sendError(request, reply, serviceError, surfaceOf(request));
   });
   app.setNotFoundHandler(async (request, reply) => {
+    const allow = allowedMethods(routes, request.url.split('?')[0] as string);
+    if (allow.length > 0) {
+      const err = new MethodNotAllowed(allow.join(', '));
+      return sendError(request, reply, new ServiceError(405, err.code, `${request.method} is not allowed here; use ${allow.filter((m) => m !== 'HEAD').join(' or ')}`, err.headers), surfaceOf(request));
+    }
     return sendError(request, reply, new ServiceError(404, 'resource-not-found', 'Not found'), surfaceOf(request));
   });
 }
@@ -122,7 +158,7 @@ export function frameworkError(err: FastifyError, request: FastifyRequest, reply
   } else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
     error = new ServiceError(414, 'invalid_request', 'Request URL too long');
   } else {
-    error = toServiceError(err);
+    error = toServiceError(err, request);
   }
   const surface = surfaceOf(request);
   if (surface === 'shopper') {

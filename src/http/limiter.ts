@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Sliding-window failure counters (credential guessing, CONTRACT §3.2 client auth and logins).
+ * Sliding-window failure counters (credential guessing: client authentication and logins on the token endpoint).
  * In one process they live in memory; with REDIS_URL they live in Redis so every process
  * counts the same failures.
  */

@@ -66,7 +66,7 @@ function checkMetricsToken(token: string, request: FastifyRequest): void {
 }
 
 /**
- * Prometheus metrics (CONTRACT §5, `GET /metrics`). One registry per app, never the global
+ * Prometheus metrics (`GET /metrics`). One registry per app, never the global
  * default, so many apps (tests) can live in one process. Call before the routes are added.
  * `/metrics` is served by `server`: the app itself, or a separate server on METRICS_PORT; with
  * METRICS_TOKEN it answers only that bearer token.

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { InvalidRequest } from '../errors.js';
 
-/** Request parameters from the query and the body; the body wins (CONTRACT §3). */
+/** Request parameters from the query and the body; the body wins. */
 export type Params = Map<string, string>;
 
 /** Aliases the contract names: each maps to one canonical name. */

@@ -4,7 +4,7 @@ import type { IssuedTokens } from '../domain/tokens.js';
 import { InvalidRequest } from '../errors.js';
 import type { Params } from './params.js';
 
-/** `plain`: RFC 6749 JSON; `json`/`xml`: the Global Commerce document (CONTRACT §3.2). */
+/** `plain`: RFC 6749 JSON; `json`/`xml`: the Global Commerce document. */
 export type OAuthFormat = 'plain' | 'json' | 'xml';
 
 const xml = new XMLBuilder({ ignoreAttributes: true, suppressEmptyNode: false, processEntities: true });
@@ -73,7 +73,7 @@ export function sendDocument(reply: FastifyReply, document: Record<string, unkno
 
 const CALLBACK_PATTERN = /^[A-Za-z_$][0-9A-Za-z_$]*(\.[A-Za-z_$][0-9A-Za-z_$]*)*$/;
 
-/** A JSONP callback name, checked (CONTRACT §3.1), or null when none was asked for. */
+/** A JSONP callback name, checked, or null when none was asked for. */
 export function jsonpCallback(params: Params): string | null {
   const callback = params.get('callback');
   if (callback === undefined) {

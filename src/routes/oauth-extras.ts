@@ -30,7 +30,7 @@ async function liveAccessToken(ctx: Ctx, raw: string): Promise<Awaited<ReturnTyp
 
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 
-/** CONTRACT §5: RFC 7009 revocation, RFC 7662 introspection, RFC 8414 metadata. */
+/** Standard OAuth extras: RFC 7009 revocation, RFC 7662 introspection, RFC 8414 metadata. */
 export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config, limiter: Limiter): void {
   app.post('/oauth20/revoke', {
     config: { surface: 'oauth' },

@@ -18,7 +18,7 @@ export interface GrantEvent {
   result: 'issued' | 'failed';
 }
 
-/** CONTRACT §3.2, the session-token exchange rule: a site may demand the app's secret. */
+/** The session-token exchange rule: a site may demand the app's secret. */
 export function checkExchangeAllowed(site: Site, confidential: boolean): void {
   if (site.session_token_exchange === 'confidential' && !confidential) {
     throw new UnauthorizedClient('This site exchanges session tokens only for a confidential client');
@@ -78,7 +78,7 @@ async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedC
   return await externalGrant(ctx, site, client.key, externalRef, sessionRef(params, request));
 }
 
-/** Runs one token request: authenticate the client, then the grant row (CONTRACT §3.2). */
+/** Runs one token request: authenticate the client, then the grant. */
 export async function runTokenRequest(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, params: Params, limiter: Limiter, onEvent?: (event: GrantEvent) => void): Promise<IssuedTokens> {
   const client = await authenticateClient(ctx, request, params, limiter, (site) => noteCorsSite(request, site.id));
   const site = await getSite(ctx, client.key.site_id);

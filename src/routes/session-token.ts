@@ -3,7 +3,7 @@ import type { Ctx } from '../domain/context.js';
 import { issueSessionToken } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { tokenForSession } from '../domain/grants.js';
-import { Forbidden, NotFound, ServiceError } from '../errors.js';
+import { Forbidden, NotFound, printable, ServiceError } from '../errors.js';
 import { browserSession, SESSION_COOKIE } from '../http/browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
@@ -20,7 +20,7 @@ function originOf(value: string | undefined): string | null {
 }
 
 /**
- * CONTRACT §3.1: when a site lists allowedOrigins, a page of another origin may not include the
+ * When a site lists allowedOrigins, a page of another origin may not include the
  * site action. Browsers say who is asking with Sec-Fetch-Site and the Referer (origin-only by
  * default). A request with neither (nor Origin) is a server-side caller, curl, an old browser
  * (no Sec-Fetch-Site) whose Referer a privacy setting stripped — or an attacker's page that
@@ -56,7 +56,7 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     const callback = jsonpCallback(params);
     const site = await getSite(ctx, siteId);
     if (site === null) {
-      throw new NotFound('Unknown site');
+      throw new NotFound(`Unknown site "${printable(siteId)}"`);
     }
     noteCorsSite(request, site.id);
     checkIncludingPage(request, site, storeOrigin);

@@ -9,7 +9,7 @@ import { touchSession, type Session } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, NotFound } from '../errors.js';
-import { bearerToken } from '../http/bearer.js';
+import { bearerToken, requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
@@ -65,10 +65,7 @@ const CURRENCY = /^[A-Z]{3}$/;
 
 /** The caller's token and session; an `apiKey` of another site than the token's → 403. */
 async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, params: Params, check?: (site: Site) => void): Promise<Caller> {
-  const raw = bearerToken(request, params);
-  if (raw === null) {
-    throw new InvalidToken('unknown');
-  }
+  const raw = requireBearerToken(request, params);
   const { token, session: found } = await validateAccessToken(ctx, raw);
   const site = await getSite(ctx, found.site_id);
   if (site === null) {
@@ -77,9 +74,9 @@ async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyRep
   noteCorsSite(request, site.id);
   // A refusal that depends on the site comes before anything is counted or touched.
   check?.(site);
-  // Per-key request quota (CONTRACT §3.5 429): counted in memory, no I/O.
+  // Per-key request quota (429 beyond it): counted in memory, no I/O.
   request.server.budgets.chargeKey(reply, site, token.api_key);
-  // API use counts as use of the session (CONTRACT §2 idle rule), as the browser's does.
+  // API use counts as use of the session (the TTL rule's idle limit), as the browser's does.
   const session = await touchSession(ctx, site, found);
   const keyName = param(params, 'client_id');
   if (keyName !== undefined) {
@@ -224,8 +221,11 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     return parseVersion(typeof ifMatch === 'string' ? ifMatch : undefined);
   }
 
-  /** Applies productId/quantity when given; returns the cart either way. */
-  async function applyCartBody(caller: Caller, request: FastifyRequest): Promise<CartView> {
+  /**
+   * Applies productId/quantity or a cart body when given; returns the cart. With `required`
+   * (POST …/carts/active), a request that asks for no change is a 400 saying what to send.
+   */
+  async function applyCartBody(caller: Caller, request: FastifyRequest, required = false): Promise<CartView> {
     const productId = param(caller.params, 'productId');
     const version = expectedVersion(request, caller.params);
     const items = cartBodies.get(request);
@@ -237,6 +237,9 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     if (productId === undefined) {
       if (param(caller.params, 'quantity') !== undefined) {
         throw new CartInvalid('Missing required parameter "productId"');
+      }
+      if (required) {
+        throw new CartInvalid('Nothing to add: send productId (and quantity) as parameters, or a {"cart":{"lineItems":{"lineItem":[{"product":{"id":"…"},"quantity":1}]}}} body; GET reads the cart');
       }
       return (await getActiveCart(ctx, caller.session)).view;
     }
@@ -305,6 +308,8 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
       const keyName = param(params, 'client_id');
       const key = keyName === undefined ? null : await getApiKey(ctx, keyName);
       if (key === null || key.type !== 'public') {
+        // No key either: say what to send (as the other routes do); a wrong key is an unknown token.
+        if (keyName === undefined) requireBearerToken(request, params);
         throw new InvalidToken('unknown');
       }
       const site = await getSite(ctx, key.site_id);
@@ -350,7 +355,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
       takeCartBody(request);
       const params = readParams(request);
       const caller = await authenticate(ctx, request, reply, params);
-      const view = request.method === 'POST' ? await applyCartBody(caller, request) : (await getActiveCart(ctx, caller.session)).view;
+      const view = request.method === 'POST' ? await applyCartBody(caller, request, true) : (await getActiveCart(ctx, caller.session)).view;
       return sendCart(request, reply, params, view);
     }
   });
@@ -439,7 +444,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     }
   });
 
-  // Web checkout: a handoff code in a top-level navigation to the hosted cart page (CONTRACT §4).
+  // Web checkout: a handoff code in a top-level navigation to the hosted cart page.
   route({
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
     handler: async (request, reply) => {

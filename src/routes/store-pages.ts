@@ -8,7 +8,7 @@ import {
 import type { Ctx } from '../domain/context.js';
 import type { Session } from '../domain/sessions.js';
 import { getSite, type Site } from '../domain/sites.js';
-import { Forbidden, MethodNotAllowed, NotFound, ServiceError } from '../errors.js';
+import { Forbidden, MethodNotAllowed, NotFound, printable, ServiceError } from '../errors.js';
 import { attachBrowser, browserSession, cookieSession } from '../http/browser-session.js';
 import { param, readParams, type Params } from '../http/params.js';
 
@@ -249,7 +249,7 @@ ${field('cvv', 'Security code', 'cc-csc', 'text', ' inputmode="numeric" maxlengt
       }
       const site = await getSite(ctx, siteId);
       if (site === null) {
-        throw new NotFound('Unknown store');
+        throw new NotFound(`Unknown store "${printable(siteId)}"`);
       }
       const params = readParams(request);
       let notice: string | null = null;

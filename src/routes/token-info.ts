@@ -5,8 +5,8 @@ import { ensureCartRow } from '../domain/carts.js';
 import { secondsLeft, touchSession } from '../domain/sessions.js';
 import { getApiKey, getSite } from '../domain/sites.js';
 import { revokeAccessToken, validateAccessToken } from '../domain/tokens.js';
-import { InvalidClient, InvalidToken, MethodNotAllowed } from '../errors.js';
-import { bearerToken } from '../http/bearer.js';
+import { InvalidClient, MethodNotAllowed } from '../errors.js';
+import { requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
@@ -18,7 +18,7 @@ const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string |
   db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));
 
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
-  // CONTRACT §3.3: the Shopper API's token call, a public key and an optional session token.
+  // GET|POST /v1/shoppers/token: the Shopper API's token call, a public key and an optional session token.
   for (const url of ['/v1/shoppers/token', '/v1/shoppers/token.json', '/v1/shoppers/token.xml']) {
     app.route({
       method: ['GET', 'POST'],
@@ -52,7 +52,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
     });
   }
 
-  // CONTRACT §3.4: what a token stands for; DELETE revokes it (the session lives on).
+  // GET|DELETE /oauth20/access-tokens: what a token stands for; DELETE revokes it (the session lives on).
   app.route({
     method: ['GET', 'DELETE'],
     url: '/oauth20/access-tokens',
@@ -60,10 +60,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
     handler: async (request, reply) => {
       reply.header('cache-control', 'no-store');
       const params = readParams(request);
-      const raw = bearerToken(request, params);
-      if (raw === null) {
-        throw new InvalidToken('unknown');
-      }
+      const raw = requireBearerToken(request, params);
       const { token, session: found } = await validateAccessToken(ctx, raw);
       const tokenSite = await getSite(ctx, found.site_id);
       noteCorsSite(request, found.site_id);
