@@ -169,6 +169,16 @@ const migrations: Record<string, Migration> = {
     async down(): Promise<void> {
       throw new Error('0002_lean_indexes cannot be undone');
     }
+  },
+  // Token info's `clientIpAddress`: where the session was last used from. Written where a session
+  // row is written anyway (sign-in re-key, the idle-timeout touch), so validation writes no more.
+  '0003_session_client_ip': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('sessions').addColumn('client_ip', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('sessions').dropColumn('client_ip').execute();
+    }
   }
 };
 

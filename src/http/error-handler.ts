@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ServiceError } from '../errors.js';
 import { readParams, type Params } from './params.js';
-import { jsonpCallback, sendDocument, sendJSONP, shopperFormat, toXML } from './render.js';
+import { jsonpCallback, sendDocument, sendJSONP, shopperFormat, siteActionFormat, toXML } from './render.js';
 
 /**
  * Which error body a route speaks (CONTRACT §3): `oauth` → `{error, error_description}`;
@@ -45,6 +45,17 @@ function safeParams(request: FastifyRequest): Params {
   }
 }
 
+/**
+ * The `relation` of a Shopper API error: the resource's URL under PUBLIC_API_URL, never built from
+ * the request's Host header (an attacker-chosen value). Only the path is kept: no query (it may
+ * carry a token), bounded in length.
+ */
+function relationOf(request: FastifyRequest): string {
+  const base = request.server.config.publicApiURL.replace(/\/$/, '');
+  const path = request.url.split('?')[0] ?? '';
+  return base + path.slice(0, 512);
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: ServiceError, surface: Surface): FastifyReply {
   for (const [name, value] of Object.entries(err.headers)) {
     reply.header(name, value);
@@ -53,7 +64,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Ser
   const params = safeParams(request);
   if (surface === 'shopper') {
     const document = {
-      errors: { error: [{ relation: `${request.protocol}://${request.host}${request.url.split('?')[0]}`, code: err.code, description: err.description }] }
+      errors: { error: [{ relation: relationOf(request), code: err.code, description: err.description }] }
     };
     const format = shopperFormat(request, params);
     return sendDocument(reply, document, format, err.status);
@@ -74,7 +85,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Ser
     if (callback !== null) {
       return sendJSONP(reply, callback, document, err.status);
     }
-    const format = params.get('format')?.toLowerCase() === 'json' ? 'json' : 'xml';
+    const format = siteActionFormat(request, params);
     if (format === 'xml') {
       return reply.code(err.status).type('application/xml; charset=utf-8').send(toXML({ error: document }));
     }

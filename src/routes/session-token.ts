@@ -7,7 +7,7 @@ import { Forbidden, NotFound, ServiceError } from '../errors.js';
 import { browserSession } from '../http/browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
-import { jsonpCallback, sendDocument, sendJSONP, tokenDocument } from '../http/render.js';
+import { jsonpCallback, sendDocument, sendJSONP, siteActionFormat, tokenDocument } from '../http/render.js';
 
 function originOf(value: string | undefined): string | null {
   if (value === undefined || value === '') return null;
@@ -71,6 +71,6 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     if (callback !== null) {
       return sendJSONP(reply, callback, document);
     }
-    return sendDocument(reply, document, params.get('format')?.toLowerCase() === 'json' ? 'json' : 'xml');
+    return sendDocument(reply, document, siteActionFormat(request, params));
   });
 }

@@ -9,7 +9,7 @@ import { InvalidClient, InvalidToken, MethodNotAllowed } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
-import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
+import { negotiateFormat, oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { checkExchangeAllowed } from './oauth-token.js';
 import { Prepared } from '../db/prepared.js';
 
@@ -65,7 +65,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
       const { token, session: found } = await validateAccessToken(ctx, raw);
       const tokenSite = await getSite(ctx, found.site_id);
       noteCorsSite(request, found.site_id);
-      const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found);
+      const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found, request.ip);
       let externalRef = '';
       if (session.shopper_id !== null) {
         const shopper = await shopperExternalRef.first(ctx.db, { id: session.shopper_id });
@@ -80,12 +80,13 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         currency: session.currency,
         cartId: session.cart_id,
         domain: storeDomain,
+        clientIpAddress: session.client_ip ?? session.ip ?? '',
         expiresIn: secondsLeft(session, ctx.now())
       };
       if (request.method === 'DELETE') {
         await revokeAccessToken(ctx, token);
       }
-      const format = param(params, 'format')?.toLowerCase() === 'xml' ? 'xml' : 'json';
+      const format = negotiateFormat(request, params, 'token-info');
       return sendDocument(reply, format === 'xml' ? { token: document } : document, format);
     }
   });
