@@ -16,6 +16,10 @@ import { Prepared } from '../db/prepared.js';
 const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string | null }>((db, $) =>
   db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));
 
+// Read fresh, not from the validated (possibly cached) session row: a touch records the address.
+const sessionAddress = new Prepared<{ id: string }, { client_ip: string | null; ip: string | null }>((db, $) =>
+  db.selectFrom('sessions').select(['client_ip', 'ip']).where('id', '=', $('id')));
+
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
   // CONTRACT §3.3: the Shopper API's token call, a public key and an optional session token.
   for (const url of ['/v1/shoppers/token', '/v1/shoppers/token.json', '/v1/shoppers/token.xml']) {
@@ -71,6 +75,8 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         const shopper = await shopperExternalRef.first(ctx.db, { id: session.shopper_id });
         externalRef = shopper?.external_ref ?? '';
       }
+      // The session's last recorded address (sign-in, idle-timeout touch), else the one that made it.
+      const address = await sessionAddress.first(ctx.db, { id: session.id });
       const document = {
         sessionId: session.id,
         userId: token.kind === 'full' && session.shopper_id !== null ? session.shopper_id : 'Anonymous',
@@ -80,7 +86,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         currency: session.currency,
         cartId: session.cart_id,
         domain: storeDomain,
-        clientIpAddress: session.client_ip ?? session.ip ?? '',
+        clientIpAddress: address === undefined ? '' : address.client_ip ?? address.ip ?? '',
         expiresIn: secondsLeft(session, ctx.now())
       };
       if (request.method === 'DELETE') {
