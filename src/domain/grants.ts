@@ -151,7 +151,13 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
       const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
       const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId, ip) : null;
       if (rekeyed === null) {
-        throw new InvalidGrant('Session re-keyed at login');
+        // A concurrent login re-keyed it first. Its own shopper (proved by this grant) joins the
+        // session as that login left it (CONTRACT §1); anyone else's handle is dead.
+        const now = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
+        if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
+          throw new InvalidGrant('Session re-keyed at login');
+        }
+        return await issueTokens(ctx, trx, site, key, now, 'full');
       }
       session = rekeyed;
     } else {
