@@ -441,3 +441,18 @@ test('8. error relation URLs are built from PUBLIC_API_URL, never from the Host 
   assert.equal(notFound.statusCode, 404);
   assert.equal((notFound.json() as ErrorDoc).errors.error[0]!.relation, 'http://api.test/v1/shoppers/me/products/nope');
 });
+
+test('a Shopper API path that does not exist (the plugin\'s GET /v1/shoppers/site) answers 404 in the Shopper API error body, which the plugin reads as an error', async (t) => {
+  const { app } = await buildTestApp(t);
+  const token = await limitedToken(app);
+  for (const url of ['/v1/shoppers/site', '/v1/shoppers/me/addresses', '/v1/shoppers/me/carts/active/line-itemsproductId=1001']) {
+    const res = await api(app, 'GET', url, token);
+    assert.equal(res.statusCode, 404, url);
+    const error = (res.json() as ErrorDoc).errors.error[0]!;
+    assert.equal(error.code, 'resource-not-found');
+    assert.equal(error.relation, `http://api.test${url}`);
+  }
+  // The OAuth routes keep the OAuth body.
+  const oauth = await app.inject({ method: 'GET', url: '/oauth20/nope', headers: { accept: 'application/json' } });
+  assert.equal((oauth.json() as { error: string }).error, 'resource-not-found');
+});

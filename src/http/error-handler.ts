@@ -98,7 +98,9 @@ function surfaceOf(request: FastifyRequest): Surface {
   const configured = request.routeOptions?.config?.surface;
   if (configured !== undefined) return configured;
   const url = request.url;
-  if (url.startsWith('/v1/shoppers/me')) return 'shopper';
+  // Every Shopper API path, known or not (`/v1/shoppers/site`): a client reads `errors.error`, and
+  // Digital River's plugin takes a body without it for success.
+  if (/^\/v1\/shoppers(?:[/.?]|$)/.test(url) && !/^\/v1\/shoppers\/token(?:[.?]|$)/.test(url)) return 'shopper';
   if (url.startsWith('/store/')) return 'page';
   return 'oauth';
 }
