@@ -424,6 +424,12 @@ describe('4. CORS on the Bearer routes', () => {
     assert.equal(pre.headers['access-control-allow-origin'], '*');
     const preByKey = await app.inject({ method: 'OPTIONS', url: '/oauth20/token?client_id=acme-public', headers: { origin: ANY, 'access-control-request-method': 'POST' } });
     assert.equal(preByKey.headers['access-control-allow-origin'], undefined);
+    // Revocation is narrowed by the client's site too.
+    const revoke = async (origin: string): Promise<LightMyRequestResponse> => await app.inject({
+      method: 'POST', url: '/oauth20/revoke', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' }, payload: form({ token: 'x', client_id: 'acme-public' })
+    });
+    assert.equal((await revoke(ANY)).headers['access-control-allow-origin'], undefined);
+    assert.equal((await revoke(SHOP)).headers['access-control-allow-origin'], SHOP);
     const openToken = (await tokenRequest(app, { grant_type: 'password', client_id: 'open-public' })).json() as TokenDoc;
     const open = await app.inject({ method: 'GET', url: '/v1/shoppers/me', headers: { origin: ANY, authorization: `Bearer ${openToken.access_token}` } });
     assert.equal(open.headers['access-control-allow-origin'], '*');

@@ -4,6 +4,7 @@ import type { Ctx } from '../domain/context.js';
 import { findAccessToken, liveRefreshToken, revokeAccessToken, revokeRefreshToken, validateAccessToken } from '../domain/tokens.js';
 import { InvalidClient, MethodNotAllowed } from '../errors.js';
 import { authenticateClient } from '../http/client-auth.js';
+import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, requireParam } from '../http/params.js';
 import { sendDocument } from '../http/render.js';
 
@@ -38,6 +39,8 @@ export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config
     noStore(reply);
     const params = readParams(request);
     const client = await authenticateClient(ctx, request, params);
+    // A browser app revokes its own tokens: CORS as on the other Bearer routes, narrowed by its site.
+    noteCorsSite(request, client.key.site_id);
     const raw = requireParam(params, 'token');
     for (const kind of kindsFor(param(params, 'token_type_hint'))) {
       if (kind === 'access_token') {
