@@ -1,8 +1,8 @@
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { DEMO_SEED, type Seed } from '../src/domain/seed.js';
-import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo, tokenRequest } from './helpers.js';
+import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo, tokenRequest, useBackend } from './helpers.js';
 
 /**
  * Issue 14: Digital River's own client code (its WordPress plugin's PHP services and browser
@@ -16,6 +16,16 @@ const B64 = (s: string): string => Buffer.from(s).toString('base64');
 interface TokenDoc { access_token: string; token_type: string; expires_in: number | string; refresh_token: string }
 interface Info { sessionId: string; userId: string; externalReferenceId: string; authenticated: string; locale: string; currency: string; cartId: string; clientIpAddress: string }
 interface ErrorDoc { errors: { error: Array<{ relation: string; code: string; description: string }> } }
+
+/** The same case on PostgreSQL (a fresh database, dropped after): the paths that write new columns and rows. */
+async function onPostgres(t: TestContext, run: (t: TestContext) => Promise<void>): Promise<void> {
+  useBackend('postgres');
+  try {
+    await run(t);
+  } finally {
+    useBackend('sqlite');
+  }
+}
 
 async function limitedToken(app: FastifyInstance, values: Record<string, string> = {}): Promise<string> {
   const res = await tokenRequest(app, { grant_type: 'password', ...values }, { authorization: BASIC });
@@ -193,7 +203,7 @@ describe('2. wrapped JSON bodies, and the flat forms', () => {
   });
 });
 
-test('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used', async (t) => {
+const clientIpCase = async (t: TestContext): Promise<void> => {
   const { app, clock } = await buildTestApp(t);
   const site = await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json', remoteAddress: '198.51.100.1' });
   const sessionToken = (site.json() as { session_token: string }).session_token;
@@ -221,10 +231,12 @@ test('3. token info has clientIpAddress: where the session was created, signed i
   assert.equal(used.statusCode, 200);
   const after = await app.inject({ method: 'GET', url: `/oauth20/access-tokens?token=${otherToken}`, remoteAddress: '203.0.113.50' });
   assert.equal((after.json() as Info).clientIpAddress, '203.0.113.50');
-});
+};
+test('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used', async (t) => await clientIpCase(t));
+test('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used (PostgreSQL)', async (t) => await onPostgres(t, clientIpCase));
 
 describe('5. renewal after login with the pre-login handle', () => {
-  test('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed"', async (t) => {
+  const renewalCase = async (t: TestContext): Promise<void> => {
     const { app, ctx } = await buildTestApp(t);
     const { sessionToken } = await browserSessionToken(app);
     const anon = await limitedToken(app, { dr_session_token: sessionToken });
@@ -253,7 +265,9 @@ describe('5. renewal after login with the pre-login handle', () => {
     const jane = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: sessionToken }, { authorization: BASIC });
     assert.equal(jane.statusCode, 400);
     assert.equal((jane.json() as { error_description: string }).error_description, 'Session re-keyed at login');
-  });
+  };
+  test('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed"', async (t) => await renewalCase(t));
+  test('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed" (PostgreSQL)', async (t) => await onPostgres(t, renewalCase));
 
   test('the password grant and dr_limited_token work the same way', async (t) => {
     const { app } = await buildTestApp(t);
@@ -270,7 +284,7 @@ describe('5. renewal after login with the pre-login handle', () => {
   });
 });
 
-test('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session', async (t) => {
+const joinedGuestCase = async (t: TestContext): Promise<void> => {
   const { app } = await buildTestApp(t);
   const madeUp = await tokenRequest(app, { grant_type: 'client_credentials', dr_session_token: 'A'.repeat(32) }, { authorization: BASIC });
   assert.equal(madeUp.statusCode, 400);
@@ -288,12 +302,14 @@ test('6. client_credentials without an external id checks dr_session_token / dr_
   const byLimited = await tokenRequest(app, { grant_type: 'client_credentials', dr_limited_token: anon }, { authorization: BASIC });
   assert.equal(byLimited.statusCode, 200);
   assert.equal((await info(app, (byLimited.json() as TokenDoc).access_token)).sessionId, joinedInfo.sessionId);
-});
+};
+test('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session', async (t) => await joinedGuestCase(t));
+test('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session (PostgreSQL)', async (t) => await onPostgres(t, joinedGuestCase));
 
 describe('7. registration: POST /v1/shoppers', () => {
   const SHOPPER = { username: 'max@example.com', password: B64('Tr0ub4dor&3x'), firstName: 'Max', lastName: 'Muster', emailAddress: 'max@example.com' };
 
-  test('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in', async (t) => {
+  const registrationCase = async (t: TestContext): Promise<void> => {
     const { app } = await buildTestApp(t);
     const token = await limitedToken(app);
     const res = await api(app, 'POST', '/v1/shoppers', token, { shopper: { ...SHOPPER, externalReferenceId: 'wp-42' } });
@@ -315,7 +331,9 @@ describe('7. registration: POST /v1/shoppers', () => {
     assert.equal(dupRef.statusCode, 409);
     const wp43 = await tokenRequest(app, { grant_type: 'password', username: 'other@example.com', password: SHOPPER.password }, { authorization: BASIC });
     assert.equal(wp43.statusCode, 400);
-  });
+  };
+  test('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in', async (t) => await registrationCase(t));
+  test('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in (PostgreSQL)', async (t) => await onPostgres(t, registrationCase));
 
   test('a public apiKey with a form or a flat JSON body; weak password, bad e-mail, missing fields: 400 saying why, nothing created', async (t) => {
     const { app, ctx } = await buildTestApp(t);
