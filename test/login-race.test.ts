@@ -43,7 +43,7 @@ async function race(t: TestContext): Promise<void> {
   }
   const wins = answers.filter((r) => r.statusCode === 200).map((r) => (r.json() as { access_token: string }).access_token);
   // The session is re-keyed once, by the first login; the others held a handle that died at that
-  // same shopper's re-keying, and a grant that proves the shopper joins it (CONTRACT §1).
+  // same shopper's re-keying, and a grant that proves the shopper joins it.
   assert.equal(wins.length, 10, 'every login of the same shopper ends on the one session');
   for (const token of wins) {
     const info = await tokenInfo(app, token);

@@ -66,7 +66,7 @@ interface NamedSession {
 }
 
 /**
- * CONTRACT §1: a grant that itself proves the shopper (username + password, or client_credentials
+ * Renewal after login: a grant that itself proves the shopper (username + password, or client_credentials
  * with dr_external_reference_id) may name the session by a handle that died at that same shopper's
  * re-keying: Digital River's plugin keeps its pre-login session token and renews with it. A re-key
  * leaves the session's id in place and records its shopper, so the handle's session row says whose
@@ -152,7 +152,7 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
       const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId, ip) : null;
       if (rekeyed === null) {
         // A concurrent login re-keyed it first. Its own shopper (proved by this grant) joins the
-        // session as that login left it (CONTRACT §1); anyone else's handle is dead.
+        // session as that login left it; anyone else's handle is dead.
         const now = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
         if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
           throw new InvalidGrant('Session re-keyed at login');
@@ -223,7 +223,7 @@ export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string |
 }
 
 /**
- * `client_credentials` alone with `dr_session_token` / `dr_limited_token` (CONTRACT §3.2): a
+ * `client_credentials` alone with `dr_session_token` / `dr_limited_token`: a
  * limited token joined to the session the handle names, checked as in every row (a handle that
  * names nothing: invalid_grant; a bad dr_limited_token: dr_limited_token_invalid).
  */

@@ -5,7 +5,7 @@ import { passwordCandidates } from './grants.js';
 import type { Site } from './sites.js';
 
 /**
- * Shopper registration (`POST /v1/shoppers`, CONTRACT §3.5) and the profile rules it shares with
+ * Shopper registration (`POST /v1/shoppers`) and the profile rules it shares with
  * `POST /v1/shoppers/me`: the password policy, e-mail and username checks, one error code each.
  */
 

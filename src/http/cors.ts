@@ -4,7 +4,7 @@ import { allowedOriginsOf, getApiKey, getSite } from '../domain/sites.js';
 import { param, readParams } from './params.js';
 
 /**
- * CORS (CONTRACT §3.5). The site action, the one route a cookie matters to, sends credentialed CORS
+ * CORS. The site action, the one route a cookie matters to, sends credentialed CORS
  * only to an origin its site lists (`"*"` in the list: `*`, never with credentials). The Bearer
  * routes (Shopper API, registration, the token endpoint, token info, revocation) carry no cookies
  * and answer any origin with `Access-Control-Allow-Origin: *`, as Digital River documents, unless

@@ -17,7 +17,7 @@ export const MAX_PARAM_LENGTH = 4096;
 
 /**
  * The resource names Digital River's clients wrap a JSON body in (`{"shopper":{…}}`,
- * `{"cart":{…}}`, CONTRACT §3.5 "Bodies"). At the top level of a body such a wrapper is never a
+ * `{"cart":{…}}`). At the top level of a body such a wrapper is never a
  * flat parameter: a route that takes it reads it with `readParams(request, name)` or `wrappedBody`;
  * any other route ignores it, as it ignores every unknown parameter.
  */

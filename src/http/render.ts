@@ -27,7 +27,7 @@ export function suffixFormat(request: FastifyRequest): 'json' | 'xml' | null {
 }
 
 /**
- * Which routes speak which default, in one place (CONTRACT §3): a `.json`/`.xml` path suffix, then
+ * Which routes speak which default, in one place: a `.json`/`.xml` path suffix, then
  * `format=json|xml`, then (where the route honours it) `Accept: application/json`, then the route's
  * default. The token endpoint and /v1/shoppers/token ignore Accept: with no format they answer the
  * plain RFC 6749 body that OAuth libraries (and Digital River's plugin, which sends

@@ -23,7 +23,7 @@ function noClient(): ServiceError {
 
 /**
  * Who registers: Basic credentials of a key, or an access token of the site (Bearer or `token`),
- * or a public `apiKey` alone (CONTRACT §3.5). An `apiKey` next to a token must be of its site.
+ * or a public `apiKey` alone. An `apiKey` next to a token must be of its site.
  */
 async function registrar(ctx: Ctx, request: FastifyRequest, params: Params): Promise<Registrar> {
   const header = request.headers.authorization;
@@ -53,7 +53,7 @@ async function registrar(ctx: Ctx, request: FastifyRequest, params: Params): Pro
 }
 
 /**
- * `POST /v1/shoppers`: registers a shopper (CONTRACT §3.5). The body is Digital River's
+ * `POST /v1/shoppers`: registers a shopper. The body is Digital River's
  * `{"shopper":{"username","password","firstName","lastName","emailAddress","externalReferenceId"}}`,
  * or the same fields flat (form or JSON) or in the query. It signs nobody in; the app then signs
  * the shopper in with the password grant or, given an externalReferenceId, client_credentials.
