@@ -95,6 +95,13 @@ describe('1. one format rule', () => {
     assert.match(String(meXml.headers['content-type']), /^application\/xml/);
     const infoXml = await app.inject({ method: 'GET', url: `/oauth20/access-tokens?token=${doc.access_token}&format=xml`, headers: { accept: 'application/json' } });
     assert.match(infoXml.body, /<sessionId>/);
+    // Token info with the documented suffixes: the suffix picks the format.
+    const suffixXml = await app.inject({ method: 'GET', url: `/oauth20/access-tokens.xml?token=${doc.access_token}`, headers: { accept: 'application/json' } });
+    assert.equal(suffixXml.statusCode, 200);
+    assert.match(suffixXml.body, /<token><sessionId>/);
+    const suffixJson = await app.inject({ method: 'GET', url: `/oauth20/access-tokens.json?token=${doc.access_token}&format=xml` });
+    assert.equal((suffixJson.json() as Info).authenticated, 'false');
+    assert.equal((await app.inject({ method: 'POST', url: '/oauth20/access-tokens.json' })).statusCode, 405);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Ctx } from '../domain/context.js';
 import { anonymousGrant } from '../domain/grants.js';
 import { ensureCartRow } from '../domain/carts.js';
@@ -54,8 +54,9 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
     });
   }
 
-  // CONTRACT §3.4: what a token stands for; DELETE revokes it (the session lives on).
-  app.route({
+  // CONTRACT §3.4: what a token stands for; DELETE revokes it (the session lives on). Also with a
+  // `.json` / `.xml` suffix, as Digital River documents it; the suffix picks the format.
+  const infoRoute: RouteOptions = {
     method: ['GET', 'DELETE'],
     url: '/oauth20/access-tokens',
     config: { surface: 'oauth' },
@@ -95,13 +96,16 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
       const format = negotiateFormat(request, params, 'token-info');
       return sendDocument(reply, format === 'xml' ? { token: document } : document, format);
     }
-  });
-  app.route({
-    method: ['POST', 'PUT', 'PATCH'],
-    url: '/oauth20/access-tokens',
-    config: { surface: 'oauth' },
-    handler: async () => {
-      throw new MethodNotAllowed('GET, DELETE');
-    }
-  });
+  };
+  for (const url of ['/oauth20/access-tokens', '/oauth20/access-tokens.json', '/oauth20/access-tokens.xml']) {
+    app.route({ ...infoRoute, url });
+    app.route({
+      method: ['POST', 'PUT', 'PATCH'],
+      url,
+      config: { surface: 'oauth' },
+      handler: async () => {
+        throw new MethodNotAllowed('GET, DELETE');
+      }
+    });
+  }
 }
