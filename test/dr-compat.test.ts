@@ -133,7 +133,7 @@ describe('2. wrapped JSON bodies, and the flat forms', () => {
     assert.deepEqual([(await info(app, token)).locale, (await info(app, token)).currency], ['en_GB', 'GBP']);
   });
 
-  test('a full token changes the password with {"shopper":{"password":"<base64>"}} (update_shopper_password), checked by the password rule', async (t) => {
+  test('a full token changes the password with {"shopper":{"password":"<base64>"}} (update_shopper_password), checked by the password rule, and the username (409 when taken)', async (t) => {
     const { app } = await buildTestApp(t);
     const login = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: B64('Correct-Horse-9') }, { authorization: BASIC });
     const full = (login.json() as TokenDoc).access_token;
@@ -146,6 +146,15 @@ describe('2. wrapped JSON bodies, and the flat forms', () => {
     assert.equal(old.statusCode, 400);
     const fresh = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Battery-Staple-7' }, { authorization: BASIC });
     assert.equal(fresh.statusCode, 200);
+    // The username too: a taken one is 409, a free one is the new login.
+    const freshToken = (fresh.json() as TokenDoc).access_token;
+    const registered = await app.inject({ method: 'POST', url: '/v1/shoppers?apiKey=acme-public', headers: JSON_HEADERS,
+      payload: JSON.stringify({ shopper: { username: 'taken@example.com', password: 'Tr0ub4dor&3x', emailAddress: 'taken@example.com' } }) });
+    assert.equal(registered.statusCode, 201);
+    assert.equal((await api(app, 'POST', '/v1/shoppers/me', freshToken, { shopper: { username: 'taken@example.com' } })).statusCode, 409);
+    assert.equal((await api(app, 'POST', '/v1/shoppers/me', freshToken, { shopper: { username: 'jane.doe' } })).statusCode, 200);
+    const renamed = await tokenRequest(app, { grant_type: 'password', username: 'jane.doe', password: 'Battery-Staple-7' }, { authorization: BASIC });
+    assert.equal(renamed.statusCode, 200);
   });
 
   test('cart routes: {"cart":{"lineItems":{"lineItem":[…]}}}, {"cart":""}, {"lineItems":…}, {"lineItem":{"quantity"}} and their flat forms', async (t) => {
