@@ -17,6 +17,7 @@ import { installMetrics } from './http/metrics.js';
 import { lazyRequestLogger } from './http/request-logger.js';
 import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
+import { registrationRoutes } from './routes/registration.js';
 import { storePageRoutes } from './routes/store-pages.js';
 import { browserScriptRoutes } from './routes/browser-script.js';
 import { homeRoutes } from './routes/home.js';
@@ -120,6 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   oauthExtrasRoutes(app, ctx, config, limiter);
   shopperApiRoutes(app, ctx, config);
+  registrationRoutes(app, ctx, config, limiter);
   // Only the browser-facing routes read cookies, so only they pay for parsing them.
   await app.register(async (store) => {
     await store.register(cookie);

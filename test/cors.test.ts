@@ -21,7 +21,7 @@ function noCors(headers: Record<string, unknown>, what: string): void {
   assert.equal(headers['access-control-allow-credentials'], undefined, `${what}: no Allow-Credentials`);
 }
 
-test('token endpoint: a listed origin is echoed with Vary, another origin and a site without a list get nothing, "*" never with credentials', async (t) => {
+test('token endpoint: a listed origin is echoed with Vary, another origin gets nothing, a site without a list answers "*", never with credentials', async (t) => {
   const { app } = await buildTestApp(t, { seed: SEED });
   const post = async (key: string, origin: string) => await app.inject({
     method: 'POST', url: '/oauth20/token', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
@@ -33,7 +33,10 @@ test('token endpoint: a listed origin is echoed with Vary, another origin and a 
   assert.match(String(ok.headers.vary), /Origin/);
   assert.equal(ok.headers['access-control-allow-credentials'], undefined, 'tokens need no cookies');
   noCors((await post('acme-public', EVIL)).headers, 'unlisted origin');
-  noCors((await post('closed-public', SHOP)).headers, 'site without allowedOrigins');
+  // A site without a list keeps Digital River's default: any origin, as "*", never with credentials.
+  const closed = await post('closed-public', SHOP);
+  assert.equal(closed.headers['access-control-allow-origin'], '*');
+  assert.equal(closed.headers['access-control-allow-credentials'], undefined);
   const star = await post('open-public', EVIL);
   assert.equal(star.headers['access-control-allow-origin'], '*');
   assert.equal(star.headers['access-control-allow-credentials'], undefined);
@@ -99,8 +102,10 @@ test('preflights: 204 with methods, headers and Max-Age when the path, the key o
   const byKey = await preflight('/oauth20/token?client_id=acme-public', SHOP);
   assert.equal(byKey.headers['access-control-allow-origin'], SHOP);
   noCors((await preflight('/oauth20/token?client_id=acme-public', EVIL)).headers, 'token preflight, unlisted');
-  noCors((await preflight('/oauth20/token', SHOP)).headers, 'token preflight naming no site');
-  noCors((await preflight('/oauth20/token?client_id=closed-public', SHOP)).headers, 'token preflight, closed site');
+  // Naming no site (one site keeps the default) or a site without a list: "*".
+  assert.equal((await preflight('/oauth20/token', EVIL)).headers['access-control-allow-origin'], '*');
+  assert.equal((await preflight('/oauth20/token?client_id=closed-public', EVIL)).headers['access-control-allow-origin'], '*');
+  noCors((await preflight('/oauth20/introspect', SHOP)).headers, 'introspection is for servers');
   const action = await preflight('/store/acme/SessionToken', SHOP);
   assert.equal(action.statusCode, 204);
   assert.equal(action.headers['access-control-allow-origin'], SHOP);
@@ -109,8 +114,9 @@ test('preflights: 204 with methods, headers and Max-Age when the path, the key o
   noCors((await preflight('/store/nope/SessionToken', SHOP)).headers, 'unknown site');
 });
 
-test('without "*" anywhere, a Shopper API preflight from an unlisted origin gets no CORS headers', async (t) => {
-  const { app } = await buildTestApp(t, { seed: { sites: [SEED.sites[0]!, SEED.sites[3]!] } });
+test('when every site lists origins and none says "*", a Shopper API preflight from an unlisted origin gets no CORS headers', async (t) => {
+  // Every site narrows (no site keeps the open default).
+  const { app } = await buildTestApp(t, { seed: { sites: [SEED.sites[0]!, OTHER_SITE] } });
   const res = await app.inject({ method: 'OPTIONS', url: '/v1/shoppers/me', headers: { origin: EVIL, 'access-control-request-method': 'GET' } });
   assert.equal(res.statusCode, 204);
   noCors(res.headers, 'no site lists the origin');

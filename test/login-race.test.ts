@@ -42,8 +42,9 @@ async function race(t: TestContext): Promise<void> {
     }
   }
   const wins = answers.filter((r) => r.statusCode === 200).map((r) => (r.json() as { access_token: string }).access_token);
-  // The session is re-keyed once: the first login wins, the others held a handle that just died.
-  assert.equal(wins.length, 1, 'exactly one login re-keys the session');
+  // The session is re-keyed once, by the first login; the others held a handle that died at that
+  // same shopper's re-keying, and a grant that proves the shopper joins it.
+  assert.equal(wins.length, 10, 'every login of the same shopper ends on the one session');
   for (const token of wins) {
     const info = await tokenInfo(app, token);
     assert.equal(info.statusCode, 200, `every success is a live token: ${info.body}`);

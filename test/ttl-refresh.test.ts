@@ -134,7 +134,7 @@ test('GET and DELETE /oauth20/access-tokens; the session lives on after DELETE',
   const get = await app.inject({ method: 'GET', url: `/oauth20/access-tokens?token=${a.access_token}` });
   assert.equal(get.statusCode, 200);
   const info = get.json();
-  assert.deepEqual(Object.keys(info).sort(), ['authenticated', 'cartId', 'currency', 'domain', 'expiresIn', 'externalReferenceId', 'locale', 'sessionId', 'userId'].sort());
+  assert.deepEqual(Object.keys(info).sort(), ['authenticated', 'cartId', 'clientIpAddress', 'currency', 'domain', 'expiresIn', 'externalReferenceId', 'locale', 'sessionId', 'userId'].sort());
   assert.equal(info.locale, 'en_US');
   assert.equal(info.currency, 'USD');
   assert.equal(info.domain, 'store.test');

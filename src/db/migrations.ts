@@ -187,6 +187,16 @@ const migrations: Record<string, Migration> = {
     async down(): Promise<void> {
       throw new Error('0003_seed_log cannot be undone');
     }
+  },
+  // Token info's `clientIpAddress`: where the session was last used from. Written where a session
+  // row is written anyway (sign-in re-key, the idle-timeout touch), so validation writes no more.
+  '0004_session_client_ip': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('sessions').addColumn('client_ip', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('sessions').dropColumn('client_ip').execute();
+    }
   }
 };
 

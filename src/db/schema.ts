@@ -54,6 +54,8 @@ export interface SessionTable {
   locale: string;
   currency: string;
   ip: string | null;
+  /** The address the session was last used from (token info `clientIpAddress`); null until first recorded. */
+  client_ip: string | null;
   cart_id: string;
   created_at: number;
   last_used_at: number;

@@ -2,9 +2,9 @@ import { InvalidGrant, LimitedTokenInvalid, ServiceError, WrongPassword } from '
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
-import { createSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
+import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
-import { exchangeSessionTokenPg, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
+import { exchangeSessionTokenPg, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
 import { isPostgres } from '../db/prepared.js';
 
 export interface SessionRef {
@@ -58,6 +58,48 @@ async function referencedSession(ctx: Ctx, site: Site, ref: SessionRef): Promise
   return null;
 }
 
+/** The session a grant that proves its shopper names, and whether the handle died at a re-keying. */
+interface NamedSession {
+  session: Session;
+  /** The handle died when the session was re-keyed at a login: usable only by that shopper's proof. */
+  rekeyed: boolean;
+}
+
+/**
+ * Renewal after login: a grant that itself proves the shopper (username + password, or client_credentials
+ * with dr_external_reference_id) may name the session by a handle that died at that same shopper's
+ * re-keying: Digital River's plugin keeps its pre-login session token and renews with it. A re-key
+ * leaves the session's id in place and records its shopper, so the handle's session row says whose
+ * login killed it. Unknown, expired, revoked and other-site handles fail as for every grant.
+ */
+async function namedByProofGrant(ctx: Ctx, site: Site, ref: SessionRef): Promise<NamedSession | null> {
+  if (ref.sessionToken !== undefined) {
+    const resolved = ref.sessionToken.length === 32 ? await resolveHandle(ctx, 'session_token', ref.sessionToken.toUpperCase()) : null;
+    if (resolved?.status === 'rekeyed' && resolved.session.site_id === site.id && resolved.session.expires_at > ctx.now()) {
+      return { session: resolved.session, rekeyed: true };
+    }
+    return { session: liveSessionOf(site, resolved), rekeyed: false };
+  }
+  if (ref.limitedToken !== undefined) {
+    try {
+      return { session: await sessionOfLimitedToken(ctx, site, ref.limitedToken), rekeyed: false };
+    } catch (err) {
+      const row = err instanceof LimitedTokenInvalid && err.description.endsWith(SESSION_DEATH.rekeyed) ? await findAccessToken(ctx, ref.limitedToken) : null;
+      const session = row === null ? null : await getSession(ctx.db, row.session_id);
+      if (row === null || session === null || row.site_id !== site.id || row.kind !== 'limited' || row.revoked_reason !== null || session.expires_at <= ctx.now()) throw err;
+      return { session, rekeyed: true };
+    }
+  }
+  return null;
+}
+
+/** A handle that died at a re-keying joins only the shopper whose login re-keyed it; others hear "re-keyed". */
+function checkRekeyedFor(named: NamedSession | null, ref: SessionRef, shopperId: string | undefined): void {
+  if (named === null || !named.rekeyed || (shopperId !== undefined && named.session.shopper_id === shopperId)) return;
+  if (ref.sessionToken !== undefined) throw new InvalidGrant(SESSION_DEATH.rekeyed);
+  throw new LimitedTokenInvalid(`The dr_limited_token is not valid: ${SESSION_DEATH.rekeyed}`);
+}
+
 /**
  * `password` grant without credentials, `/v1/shoppers/token`, the site action with `apiKey`:
  * a limited token joined to the named session, or on a new one.
@@ -81,7 +123,7 @@ export async function tokenForSession(ctx: Ctx, site: Site, key: ApiKey, session
 }
 
 /** Decodes a password that may be sent plain or base64 (DR's own plugin sends base64). */
-function passwordCandidates(password: string): string[] {
+export function passwordCandidates(password: string): string[] {
   const candidates = [password];
   if (/^[A-Za-z0-9+/]+={0,2}$/.test(password) && password.length % 4 === 0) {
     const decoded = Buffer.from(password, 'base64').toString('utf8');
@@ -92,15 +134,30 @@ function passwordCandidates(password: string): string[] {
   return candidates;
 }
 
-async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, existing: Session | null, shopperId: string, ip: string | null): Promise<IssuedTokens> {
+async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSession | null, shopperId: string, ip: string | null): Promise<IssuedTokens> {
+  const existing = named?.session ?? null;
   return await ctx.db.transaction().execute(async (trx) => {
     let session: Session;
+    if (named !== null && named.rekeyed) {
+      // The shopper's own session, already signed in: join it as it is now (no second re-key).
+      const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', named.session.id).executeTakeFirstOrThrow();
+      if (fresh.shopper_id !== shopperId || fresh.expires_at <= ctx.now()) {
+        throw new InvalidGrant(SESSION_DEATH.rekeyed);
+      }
+      return await issueTokens(ctx, trx, site, key, fresh, 'full');
+    }
     if (existing !== null && (existing.shopper_id === null || existing.shopper_id === shopperId)) {
       // Re-read inside the transaction: a concurrent login may have re-keyed it already.
       const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
-      const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId) : null;
+      const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId, ip) : null;
       if (rekeyed === null) {
-        throw new InvalidGrant('Session re-keyed at login');
+        // A concurrent login re-keyed it first. Its own shopper (proved by this grant) joins the
+        // session as that login left it; anyone else's handle is dead.
+        const now = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
+        if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
+          throw new InvalidGrant('Session re-keyed at login');
+        }
+        return await issueTokens(ctx, trx, site, key, now, 'full');
       }
       session = rekeyed;
     } else {
@@ -126,13 +183,19 @@ export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username:
   if (!ok || shopper === undefined) {
     throw new WrongPassword();
   }
-  const existing = await referencedSession(ctx, site, ref);
-  return await logInOnSession(ctx, site, key, existing, shopper.id, ref.ip ?? null);
+  const named = await namedByProofGrant(ctx, site, ref);
+  checkRekeyedFor(named, ref, shopper.id);
+  return await logInOnSession(ctx, site, key, named, shopper.id, ref.ip ?? null);
 }
 
 /** `client_credentials` with `dr_external_reference_id`: the partner vouches for the shopper. */
 export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalRef: string, ref: SessionRef): Promise<IssuedTokens> {
-  const existing = await referencedSession(ctx, site, ref);
+  const named = await namedByProofGrant(ctx, site, ref);
+  if (named?.rekeyed === true) {
+    // Checked before the shopper is created on first use: a refused grant writes nothing.
+    const known = await ctx.db.selectFrom('shoppers').select('id').where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirst();
+    checkRekeyedFor(named, ref, known?.id);
+  }
   await ctx.db.insertInto('shoppers').values({
     id: randomHex(16),
     site_id: site.id,
@@ -148,7 +211,7 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
   }).onConflict((oc) => oc.columns(['site_id', 'external_ref']).doNothing()).execute();
   const shopper = await ctx.db.selectFrom('shoppers').select('id')
     .where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirstOrThrow();
-  return await logInOnSession(ctx, site, key, existing, shopper.id, ref.ip ?? null);
+  return await logInOnSession(ctx, site, key, named, shopper.id, ref.ip ?? null);
 }
 
 /**
@@ -157,4 +220,15 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
  */
 export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string | null): Promise<IssuedTokens> {
   return await issueOnNewSession(ctx, site, key, { ip }, 'limited');
+}
+
+/**
+ * `client_credentials` alone with `dr_session_token` / `dr_limited_token`: a
+ * limited token joined to the session the handle names, checked as in every row (a handle that
+ * names nothing: invalid_grant; a bad dr_limited_token: dr_limited_token_invalid).
+ */
+export async function joinedGuestGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
+  const existing = await referencedSession(ctx, site, ref);
+  if (existing === null) throw new InvalidGrant('No session named');
+  return await issueOnSession(ctx, site, key, existing, 'limited');
 }

@@ -73,6 +73,8 @@ export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions =
     locale: options.locale ?? site.locale,
     currency: options.currency ?? site.currency,
     ip: options.ip ?? null,
+    // Not stored by the insert: the creating address is `ip`; client_ip follows later use.
+    client_ip: null,
     cart_id: sortableId(now),
     created_at: now,
     last_used_at: now,
@@ -156,12 +158,15 @@ export function resolvedOf(kind: HandleKind, row: HandleSessionRow | undefined, 
   return { status: 'live', session };
 }
 
-const touchQuery = new Prepared<{ id: string; now: number; expires_at: number }, never>((db, $) =>
-  db.updateTable('sessions').set({ last_used_at: $('now'), expires_at: $('expires_at') })
+const touchQuery = new Prepared<{ id: string; now: number; expires_at: number; client_ip: string | null }, never>((db, $) =>
+  db.updateTable('sessions').set({ last_used_at: $('now'), expires_at: $('expires_at'), client_ip: $('client_ip') })
     .where('id', '=', $('id')).where('expires_at', '>', $('now')));
 
-/** Records use of a session where the site has an idle timeout (otherwise nothing to write). */
-export async function touchSession(ctx: Ctx, site: Site, session: Session): Promise<Session> {
+/**
+ * Records use of a session where the site has an idle timeout (otherwise nothing to write), and
+ * with it the address it was used from (`clientIp`, token info's clientIpAddress).
+ */
+export async function touchSession(ctx: Ctx, site: Site, session: Session, clientIp?: string): Promise<Session> {
   if (site.idle_seconds <= 0) {
     return session;
   }
@@ -175,10 +180,11 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session): Prom
   // A touch moves only the idle expiry: the token cache follows it (from the moment the UPDATE
   // runs) instead of starting over.
   const cache = tokenCacheOf(ctx.db);
-  await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt }, cache === null ? undefined : {
+  const client_ip = clientIp ?? session.client_ip;
+  await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt, client_ip }, cache === null ? undefined : {
     keepsCaches: { afterRun: (changes) => { if (changes > 0) cache.touched(session.id, now, expiresAt); } }
   });
-  return { ...session, last_used_at: now, expires_at: expiresAt };
+  return { ...session, last_used_at: now, expires_at: expiresAt, client_ip };
 }
 
 /**
@@ -187,12 +193,13 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session): Prom
  * on the epoch: of concurrent logins on one session, exactly one moves it on; the others get null (on PostgreSQL the loser's UPDATE waits for the
  * winner's commit and then finds the epoch changed).
  */
-export async function rekeySession(ctx: Ctx, db: Executor, session: Session, shopperId: string): Promise<Session | null> {
+export async function rekeySession(ctx: Ctx, db: Executor, session: Session, shopperId: string, clientIp?: string | null): Promise<Session | null> {
   const epoch = session.epoch + 1;
-  const updated = await db.updateTable('sessions').set({ epoch, shopper_id: shopperId })
+  const client_ip = clientIp ?? session.client_ip;
+  const updated = await db.updateTable('sessions').set({ epoch, shopper_id: shopperId, client_ip })
     .where('id', '=', session.id).where('epoch', '=', session.epoch).executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) return null;
-  return { ...session, epoch, shopper_id: shopperId };
+  return { ...session, epoch, shopper_id: shopperId, client_ip };
 }
 
 export async function getSession(db: Executor, sessionId: string): Promise<Session | null> {

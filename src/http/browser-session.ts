@@ -31,7 +31,7 @@ export async function cookieSession(ctx: Ctx, request: FastifyRequest, site: Sit
   if (resolved === null || resolved.status !== 'live' || resolved.session.site_id !== site.id) {
     return null;
   }
-  return await touchSession(ctx, site, resolved.session);
+  return await touchSession(ctx, site, resolved.session, request.ip);
 }
 
 /** The browser's session: the one its cookie names, or a fresh one with a new cookie set. */

@@ -4,14 +4,19 @@ import { allowedOriginsOf, getApiKey, getSite } from '../domain/sites.js';
 import { param, readParams } from './params.js';
 
 /**
- * CORS per site (the seed file's `allowedOrigins`) on the OAuth routes, /v1/shoppers/token and the
- * Shopper API. No list = no CORS headers; a listed origin is echoed with `Vary: Origin`; `"*"`
- * answers `*` and never allows credentials. Only the site action, the one route a cookie
- * matters to, allows credentials, and only for an explicitly listed origin. An Origin that no list
- * names is never reflected.
+ * CORS. The site action, the one route a cookie matters to, sends credentialed CORS
+ * only to an origin its site lists (`"*"` in the list: `*`, never with credentials). The Bearer
+ * routes (Shopper API, registration, the token endpoint, token info, revocation) carry no cookies
+ * and answer any origin with `Access-Control-Allow-Origin: *`, as Digital River documents, unless
+ * the request's site sets `allowedOrigins`: then only a listed origin is echoed (with
+ * `Vary: Origin`). Introspection is for confidential clients (servers) and sends no CORS headers.
  *
  * The request's site is whatever the handler already resolved (path, client credentials, the
- * validated token), noted with noteCorsSite, so CORS costs no lookup of its own.
+ * validated token), noted with noteCorsSite, so CORS costs no lookup of its own. Where no site is
+ * known (a preflight, which carries no token; an error before the token was read), the answer is
+ * what some site would allow: `*` while any site keeps the default, else the union of the lists.
+ * A preflight therefore lets a request through that its site then narrows: a browser reads the
+ * actual answer only when the token's site allows the origin.
  */
 const notedSites = new WeakMap<FastifyRequest, string>();
 
@@ -20,7 +25,8 @@ export function noteCorsSite(request: FastifyRequest, siteId: string): void {
 }
 
 const SITE_ACTION = /^\/store\/([^/?]+)\/sessiontoken(?:[/?]|$)/i;
-const API = /^\/(?:oauth20|v1\/shoppers)\//;
+const API = /^\/(?:oauth20\/|v1\/shoppers(?:[/.?]|$))/;
+const NO_CORS = /^\/oauth20\/introspect(?:[/?]|$)/;
 const EXPOSED = 'Retry-After, WWW-Authenticate, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, ETag';
 const PREFLIGHT_MAX_AGE = '600';
 
@@ -30,14 +36,18 @@ function addVary(reply: FastifyReply): void {
   else if (!/\borigin\b/i.test(String(vary))) reply.header('vary', `${String(vary)}, Origin`);
 }
 
-/** Sets the CORS headers for `origin` given a site's list; returns whether the origin was allowed. */
-function allow(reply: FastifyReply, origins: string[] | null, origin: string, credentials: boolean): boolean {
-  if (origins === null) return false;
+/**
+ * Sets the CORS headers for `origin` given a list of origins; returns whether the origin was
+ * allowed. A listed origin is echoed (with credentials only where asked); `"*"` in the list, or
+ * `star` (a Bearer route whose site keeps the default), answers `*`.
+ */
+function allow(reply: FastifyReply, origins: string[] | null, origin: string, credentials: boolean, star = false): boolean {
+  if (origins === null && !star) return false;
   addVary(reply);
-  if (origins.includes(origin)) {
+  if (origins !== null && origins.includes(origin)) {
     reply.header('access-control-allow-origin', origin);
     if (credentials) reply.header('access-control-allow-credentials', 'true');
-  } else if (origins.includes('*')) {
+  } else if (star || origins?.includes('*') === true) {
     reply.header('access-control-allow-origin', '*');
   } else {
     return false;
@@ -48,20 +58,26 @@ function allow(reply: FastifyReply, origins: string[] | null, origin: string, cr
 const ALL_SITES_MS = 5000;
 
 export function installCors(app: FastifyInstance, ctx: Ctx): void {
-  let allOrigins: { at: number; list: string[] } | null = null;
+  let allOrigins: { at: number; list: string[]; open: boolean } | null = null;
 
-  /** Every origin any site lists, for Shopper API preflights that name no site. */
-  async function anySiteOrigins(): Promise<string[]> {
+  /**
+   * What a request that names no site may get: every origin any site lists, and `open` while any
+   * site has no list (it answers `*`). Read at most every ALL_SITES_MS.
+   */
+  async function anySiteOrigins(): Promise<{ list: string[]; open: boolean }> {
     const now = Date.now();
     if (allOrigins === null || now - allOrigins.at > ALL_SITES_MS) {
-      const rows = await ctx.db.selectFrom('sites').select('allowed_origins').where('allowed_origins', 'is not', null).execute();
-      const list = rows.flatMap((r) => {
-        const parsed = JSON.parse(r.allowed_origins as string) as unknown;
-        return Array.isArray(parsed) ? parsed.filter((o): o is string => typeof o === 'string') : [];
-      });
-      allOrigins = { at: now, list };
+      const rows = await ctx.db.selectFrom('sites').select('allowed_origins').execute();
+      const list: string[] = [];
+      let open = false;
+      for (const r of rows) {
+        const parsed = r.allowed_origins === null ? null : JSON.parse(r.allowed_origins) as unknown;
+        if (Array.isArray(parsed)) list.push(...parsed.filter((o): o is string => typeof o === 'string'));
+        else open = true;
+      }
+      allOrigins = { at: now, list, open };
     }
-    return allOrigins.list;
+    return allOrigins;
   }
 
   // Callback-style, so the common case (no Origin: a server or curl) costs no promise.
@@ -73,18 +89,19 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
 
   async function corsHeaders(request: FastifyRequest, reply: FastifyReply, origin: string): Promise<void> {
     const siteAction = SITE_ACTION.test(request.url);
-    if (!siteAction && !API.test(request.url)) return;
+    if (!siteAction && (!API.test(request.url) || NO_CORS.test(request.url))) return;
     const siteId = notedSites.get(request);
     let origins: string[] | null = null;
+    let star = false;
     if (siteId !== undefined) {
       const site = await getSite(ctx, siteId);
       origins = site === null ? null : allowedOriginsOf(site);
-    } else if (!siteAction && reply.statusCode >= 400) {
-      // An error before any site was known (a forged or expired token, an unknown key): an app
-      // on any site's listed origin may read it, e.g. to see its 401 and get a new token.
-      origins = await anySiteOrigins();
+      star = !siteAction && site !== null && origins === null;
+    } else if (!siteAction) {
+      // No site known (an error before the token or key was read, or a route that names none).
+      ({ list: origins, open: star } = await anySiteOrigins());
     }
-    if (allow(reply, origins, origin, siteAction)) {
+    if (allow(reply, origins, origin, siteAction, star)) {
       reply.header('access-control-expose-headers', EXPOSED);
     }
   }
@@ -96,10 +113,12 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
     if (typeof origin !== 'string' || typeof method !== 'string') return reply.code(204).send();
     const siteAction = SITE_ACTION.exec(request.url);
     let origins: string[] | null = null;
+    let star = false;
     if (siteAction !== null) {
       const site = await getSite(ctx, decodeURIComponent(siteAction[1] as string));
       origins = site === null ? null : allowedOriginsOf(site);
-    } else if (!request.url.startsWith('/store/')) {
+    } else if (!request.url.startsWith('/store/') && !NO_CORS.test(request.url)) {
+      // A preflight carries no token: the site is known only from an apiKey/client_id in the URL.
       let keyName: string | undefined;
       try {
         keyName = param(readParams(request), 'client_id');
@@ -110,11 +129,12 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
       const site = key === null ? null : await getSite(ctx, key.site_id);
       if (site !== null) {
         origins = allowedOriginsOf(site);
-      } else if (keyName === undefined && request.url.startsWith('/v1/shoppers/me')) {
-        origins = await anySiteOrigins();
+        star = origins === null;
+      } else {
+        ({ list: origins, open: star } = await anySiteOrigins());
       }
     }
-    if (allow(reply, origins, origin, siteAction !== null)) {
+    if (allow(reply, origins, origin, siteAction !== null, star)) {
       reply.header('access-control-allow-methods', 'GET, POST, DELETE');
       reply.header('access-control-allow-headers', 'Authorization, Content-Type, If-Match, Accept');
       reply.header('access-control-max-age', PREFLIGHT_MAX_AGE);
@@ -122,7 +142,7 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
     return reply.code(204).send();
   }
 
-  for (const url of ['/oauth20/*', '/v1/shoppers/*', '/store/:siteId/:action']) {
+  for (const url of ['/oauth20/*', '/v1/shoppers', '/v1/shoppers.json', '/v1/shoppers.xml', '/v1/shoppers/*', '/store/:siteId/:action']) {
     // Preflights are CORS plumbing, not API: hidden from the OpenAPI document.
     app.options(url, { schema: { hide: true }, config: { surface: url.startsWith('/v1/shoppers/me') ? 'shopper' : 'oauth' } }, preflight);
   }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { MethodNotAllowed, printable, ServiceError } from '../errors.js';
 import { readParams, type Params } from './params.js';
-import { jsonpCallback, sendDocument, sendJSONP, shopperFormat, toXML } from './render.js';
+import { jsonpCallback, sendDocument, sendJSONP, shopperFormat, siteActionFormat, toXML } from './render.js';
 
 /**
  * Which error body a route speaks: `oauth` → `{error, error_description}`;
@@ -47,6 +47,17 @@ function safeParams(request: FastifyRequest): Params {
   }
 }
 
+/**
+ * The `relation` of a Shopper API error: the resource's URL under PUBLIC_API_URL, never built from
+ * the request's Host header (an attacker-chosen value). Only the path is kept: no query (it may
+ * carry a token), bounded in length.
+ */
+function relationOf(request: FastifyRequest): string {
+  const base = request.server.config.publicApiURL.replace(/\/$/, '');
+  const path = request.url.split('?')[0] ?? '';
+  return base + path.slice(0, 512);
+}
+
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: ServiceError, surface: Surface): FastifyReply {
   for (const [name, value] of Object.entries(err.headers)) {
     reply.header(name, value);
@@ -55,7 +66,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Ser
   const params = safeParams(request);
   if (surface === 'shopper') {
     const document = {
-      errors: { error: [{ relation: `${request.protocol}://${request.host}${request.url.split('?')[0]}`, code: err.code, description: err.description }] }
+      errors: { error: [{ relation: relationOf(request), code: err.code, description: err.description }] }
     };
     const format = shopperFormat(request, params);
     return sendDocument(reply, document, format, err.status);
@@ -76,7 +87,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Ser
     if (callback !== null) {
       return sendJSONP(reply, callback, document, err.status);
     }
-    const format = params.get('format')?.toLowerCase() === 'json' ? 'json' : 'xml';
+    const format = siteActionFormat(request, params);
     if (format === 'xml') {
       return reply.code(err.status).type('application/xml; charset=utf-8').send(toXML({ error: document }));
     }
@@ -89,7 +100,9 @@ function surfaceOf(request: FastifyRequest): Surface {
   const configured = request.routeOptions?.config?.surface;
   if (configured !== undefined) return configured;
   const url = request.url;
-  if (url.startsWith('/v1/shoppers/me')) return 'shopper';
+  // Every Shopper API path, known or not (`/v1/shoppers/site`): a client reads `errors.error`, and
+  // Digital River's plugin takes a body without it for success.
+  if (/^\/v1\/shoppers(?:[/.?]|$)/.test(url) && !/^\/v1\/shoppers\/token(?:[.?]|$)/.test(url)) return 'shopper';
   if (url.startsWith('/store/')) return 'page';
   return 'oauth';
 }

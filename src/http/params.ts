@@ -15,13 +15,32 @@ const ALIASES: Record<string, string> = {
 
 export const MAX_PARAM_LENGTH = 4096;
 
-function addAll(into: Params, source: unknown): void {
-  if (source === null || typeof source !== 'object' || Array.isArray(source)) {
+/**
+ * The resource names Digital River's clients wrap a JSON body in (`{"shopper":{…}}`,
+ * `{"cart":{…}}`). At the top level of a body such a wrapper is never a
+ * flat parameter: a route that takes it reads it with `readParams(request, name)` or `wrappedBody`;
+ * any other route ignores it, as it ignores every unknown parameter.
+ */
+const WRAPPERS = new Set(['shopper', 'cart', 'lineItem', 'lineItems']);
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function addAll(into: Params, source: unknown, options: { skipWrappers?: boolean; scalarsOnly?: boolean } = {}): void {
+  if (!isObject(source)) {
     return;
   }
-  for (const [rawName, value] of Object.entries(source as Record<string, unknown>)) {
+  for (const [rawName, value] of Object.entries(source)) {
     const name = ALIASES[rawName] ?? rawName;
     if (value === undefined || value === null) {
+      continue;
+    }
+    if (options.skipWrappers === true && WRAPPERS.has(rawName) && typeof value !== 'string') {
+      continue;
+    }
+    if (options.scalarsOnly === true && typeof value === 'object') {
+      // Nested structure inside a wrapper (line items, addresses): read by the route that needs it.
       continue;
     }
     if (Array.isArray(value)) {
@@ -46,11 +65,34 @@ function addAll(into: Params, source: unknown): void {
   }
 }
 
-export function readParams(request: FastifyRequest): Params {
+/**
+ * The object a JSON body wraps in `name` (`{"cart":{…}}`), or null when there is none (absent,
+ * `null` or `""`, which Digital River's plugin sends for "no changes"). Anything else is a 400.
+ */
+export function wrappedBody(request: FastifyRequest, name: string): Record<string, unknown> | null {
+  const body = request.body;
+  if (!isObject(body) || !(name in body)) return null;
+  const inner = body[name];
+  if (inner === null || inner === undefined || inner === '') return null;
+  if (!isObject(inner)) {
+    throw new InvalidRequest(`"${name}" must be an object, as in {"${name}":{…}}`);
+  }
+  return inner;
+}
+
+/**
+ * Parameters from the query, then the body, then (when the route takes one) the scalar fields of
+ * the body's wrapper object, each overriding the one before: `{"shopper":{"locale":"de_DE"}}`
+ * reads as `locale=de_DE`.
+ */
+export function readParams(request: FastifyRequest, wrapper?: string): Params {
   const params: Params = new Map();
   addAll(params, request.query);
   const fromBody: Params = new Map();
-  addAll(fromBody, request.body);
+  addAll(fromBody, request.body, { skipWrappers: true });
+  if (wrapper !== undefined) {
+    addAll(fromBody, wrappedBody(request, wrapper), { scalarsOnly: true });
+  }
   for (const [name, value] of fromBody) {
     params.set(name, value);
   }

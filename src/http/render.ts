@@ -26,22 +26,46 @@ export function suffixFormat(request: FastifyRequest): 'json' | 'xml' | null {
   return null;
 }
 
-export function oauthFormat(request: FastifyRequest, params: Params): OAuthFormat {
+/**
+ * Which routes speak which default, in one place: a `.json`/`.xml` path suffix, then
+ * `format=json|xml`, then (where the route honours it) `Accept: application/json`, then the route's
+ * default. The token endpoint and /v1/shoppers/token ignore Accept: with no format they answer the
+ * plain RFC 6749 body that OAuth libraries (and Digital River's plugin, which sends
+ * `Accept: application/json`) read.
+ */
+export type FormatRule = 'token' | 'site-action' | 'shopper' | 'token-info';
+
+const FORMAT_RULES: Record<FormatRule, { fallback: OAuthFormat; accept: boolean }> = {
+  token: { fallback: 'plain', accept: false },
+  'site-action': { fallback: 'xml', accept: true },
+  shopper: { fallback: 'xml', accept: true },
+  'token-info': { fallback: 'json', accept: true }
+};
+
+const ACCEPT_JSON = /application\/json/i;
+
+export function negotiateFormat(request: FastifyRequest, params: Params, rule: FormatRule): OAuthFormat {
   const suffix = suffixFormat(request);
   if (suffix !== null) return suffix;
   const format = params.get('format')?.toLowerCase();
   if (format === 'json' || format === 'xml') return format;
-  return 'plain';
+  const { fallback, accept } = FORMAT_RULES[rule];
+  if (accept && ACCEPT_JSON.test(request.headers.accept ?? '')) return 'json';
+  return fallback;
+}
+
+export function oauthFormat(request: FastifyRequest, params: Params): OAuthFormat {
+  return negotiateFormat(request, params, 'token');
 }
 
 /** Shopper API: JSON for format=json, a .json suffix or Accept: application/json; else XML. */
 export function shopperFormat(request: FastifyRequest, params: Params): 'json' | 'xml' {
-  const suffix = suffixFormat(request);
-  if (suffix !== null) return suffix;
-  const format = params.get('format')?.toLowerCase();
-  if (format === 'json' || format === 'xml') return format;
-  const accept = request.headers.accept ?? '';
-  return /application\/json/i.test(accept) ? 'json' : 'xml';
+  return negotiateFormat(request, params, 'shopper') === 'json' ? 'json' : 'xml';
+}
+
+/** The site action: JSON for format=json or (no format) Accept: application/json; else XML. */
+export function siteActionFormat(request: FastifyRequest, params: Params): 'json' | 'xml' {
+  return negotiateFormat(request, params, 'site-action') === 'json' ? 'json' : 'xml';
 }
 
 export function tokenDocument(issued: IssuedTokens, format: OAuthFormat): Record<string, unknown> {

@@ -43,7 +43,7 @@ function charge(ctx: Ctx, key: string, limit: number, windowSeconds: number): vo
 }
 
 /**
- * One join of the session a session token names (CONTRACT §1: a session token names one session
+ * One join of the session a session token names (a session token names one session
  * per epoch). Counted before the grant runs, so over budget nothing is stored; the counter key is
  * an HMAC of the token, never the token itself. Malformed tokens are left to the grant's
  * `invalid_grant`.

@@ -5,6 +5,7 @@ import { findAccessToken, liveRefreshToken, revokeAccessToken, revokeRefreshToke
 import { InvalidClient, MethodNotAllowed } from '../errors.js';
 import { authenticateClient } from '../http/client-auth.js';
 import type { Limiter } from '../http/limiter.js';
+import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, requireParam } from '../http/params.js';
 import { sendDocument } from '../http/render.js';
 
@@ -38,7 +39,8 @@ export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config
   }, async (request, reply) => {
     noStore(reply);
     const params = readParams(request);
-    const client = await authenticateClient(ctx, request, params, limiter);
+    // A browser app revokes its own tokens: CORS as on the other Bearer routes, narrowed by its site.
+    const client = await authenticateClient(ctx, request, params, limiter, (site) => noteCorsSite(request, site.id));
     const raw = requireParam(params, 'token');
     for (const kind of kindsFor(param(params, 'token_type_hint'))) {
       if (kind === 'access_token') {

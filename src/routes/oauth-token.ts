@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
-import { anonymousGrant, externalGrant, guestGrant, passwordGrant } from '../domain/grants.js';
+import { anonymousGrant, externalGrant, guestGrant, joinedGuestGrant, passwordGrant } from '../domain/grants.js';
 import { getSite, type Site } from '../domain/sites.js';
 import { refreshTokens, type IssuedTokens } from '../domain/tokens.js';
 import { InvalidClient, InvalidRequest, MethodNotAllowed, UnauthorizedClient, UnsupportedGrantType, WrongPassword } from '../errors.js';
@@ -69,6 +69,10 @@ async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedC
   }
   const externalRef = param(params, 'dr_external_reference_id');
   if (externalRef === undefined) {
+    const ref = sessionRef(params, request);
+    if (ref.sessionToken !== undefined || ref.limitedToken !== undefined) {
+      return await joinedGuestGrant(ctx, site, client.key, ref);
+    }
     await request.server.budgets.admitGuest(request, reply, site, { confidentialClient: true });
     return await guestGrant(ctx, site, client.key, request.ip);
   }

@@ -8,7 +8,7 @@ import { browserSession, SESSION_COOKIE } from '../http/browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { chargeJoinOfSession } from '../http/session-budget.js';
-import { jsonpCallback, sendDocument, sendJSONP, tokenDocument } from '../http/render.js';
+import { jsonpCallback, sendDocument, sendJSONP, siteActionFormat, tokenDocument } from '../http/render.js';
 
 function originOf(value: string | undefined): string | null {
   if (value === undefined || value === '') return null;
@@ -82,6 +82,6 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     if (callback !== null) {
       return sendJSONP(reply, callback, document);
     }
-    return sendDocument(reply, document, params.get('format')?.toLowerCase() === 'json' ? 'json' : 'xml');
+    return sendDocument(reply, document, siteActionFormat(request, params));
   });
 }

@@ -11,29 +11,23 @@ import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, NotFound } from '../errors.js';
 import { bearerToken, requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
-import { param, readParams, type Params } from '../http/params.js';
+import { param, readParams, wrappedBody, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
 import { Prepared } from '../db/prepared.js';
+import { hashPassword } from '../crypto.js';
+import { acceptablePassword, checkUsername, takenConflict, takenField } from '../domain/registration.js';
 import type { ShopperTable } from '../db/schema.js';
 import type { Selectable } from 'kysely';
 
 /**
- * A Global Commerce cart body (`{"cart":{"lineItems":{"lineItem":[{"quantity":1,"product":{"id":"1001"}}]}}}`) on
- * POST …/carts/active and …/web-checkout: taken off the body before the flat parameters are read.
+ * The line items of a Global Commerce body (`{"cart":{"lineItems":{"lineItem":[{"quantity":"1","product":{"id":"1001"}}]}}}`
+ * on POST …/carts/active and …/web-checkout, `{"lineItems":{"lineItem":…}}` on POST …/line-items), or
+ * null when the body names none. Read after authentication, so a bad token still answers 401 first.
  */
-const cartBodies = new WeakMap<FastifyRequest, Array<{ productId: string; quantity: number }> | Error>();
-
-function takeCartBody(request: FastifyRequest): void {
-  const body = request.body as Record<string, unknown> | null | undefined;
-  if (body === null || typeof body !== 'object' || Array.isArray(body) || !('cart' in body)) return;
-  const { cart, ...rest } = body;
-  request.body = rest;
-  try {
-    cartBodies.set(request, cartItems(cart));
-  } catch (err) {
-    // Reported after authentication, so a bad token still answers 401 first.
-    cartBodies.set(request, err as Error);
-  }
+function bodyItems(request: FastifyRequest, wrapper: 'cart' | 'lineItems'): Array<{ productId: string; quantity: number }> | null {
+  const inner = wrappedBody(request, wrapper);
+  if (inner === null) return null;
+  return cartItems(wrapper === 'cart' ? inner : { lineItems: inner });
 }
 
 function cartItems(cart: unknown): Array<{ productId: string; quantity: number }> {
@@ -77,7 +71,7 @@ async function authenticate(ctx: Ctx, request: FastifyRequest, reply: FastifyRep
   // Per-key request quota (429 beyond it): counted in memory, no I/O.
   request.server.budgets.chargeKey(reply, site, token.api_key);
   // API use counts as use of the session (the TTL rule's idle limit), as the browser's does.
-  const session = await touchSession(ctx, site, found);
+  const session = await touchSession(ctx, site, found, request.ip);
   const keyName = param(params, 'client_id');
   if (keyName !== undefined) {
     const key = await getApiKey(ctx, keyName);
@@ -228,9 +222,8 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   async function applyCartBody(caller: Caller, request: FastifyRequest, required = false): Promise<CartView> {
     const productId = param(caller.params, 'productId');
     const version = expectedVersion(request, caller.params);
-    const items = cartBodies.get(request);
-    if (items instanceof Error) throw items;
-    if (items !== undefined) {
+    const items = bodyItems(request, 'cart');
+    if (items !== null) {
       if (productId !== undefined) items.push({ productId, quantity: parseQuantity(param(caller.params, 'quantity'), 1) });
       return (await addProducts(ctx, caller.session, items, version)).view;
     }
@@ -260,7 +253,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: ['GET', 'POST'], url: '/v1/shoppers/me',
     handler: async (request, reply) => {
-      const params = readParams(request);
+      const params = readParams(request, 'shopper');
       const caller = await authenticate(ctx, request, reply, params);
       requireShopperAuthority(caller);
       let session = caller.session;
@@ -277,6 +270,17 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
         if (currency !== undefined && !CURRENCY.test(currency)) throw new CartInvalid('currency must be an ISO 4217 code such as USD');
         if (ip !== undefined && (ip.length > 45 || !/^[0-9A-Fa-f.:]+$/.test(ip))) throw new CartInvalid('ipAddress must be an IP address');
         const changes = { locale: locale ?? session.locale, currency: currency ?? session.currency, ip: ip ?? session.ip };
+        // A full token may change the login too (Digital River's plugin sends {"shopper":{"password":"<base64>"}}).
+        const credentials: { username?: string; password_hash?: string } = {};
+        const newUsername = param(params, 'username');
+        const newPassword = param(params, 'password');
+        if (session.shopper_id !== null && newUsername !== undefined) {
+          credentials.username = checkUsername(newUsername);
+          if (await takenField(ctx, caller.site.id, { username: credentials.username }, session.shopper_id) !== null) throw takenConflict('username');
+        }
+        if (session.shopper_id !== null && newPassword !== undefined) {
+          credentials.password_hash = await hashPassword(acceptablePassword(newPassword));
+        }
         await ctx.db.transaction().execute(async (trx) => {
           await trx.updateTable('sessions').set(changes).where('id', '=', session.id).execute();
           if (session.shopper_id !== null && touched.length > 0) {
@@ -290,8 +294,8 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
               if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new CartInvalid('emailAddress is not an e-mail address');
               set.email = email;
             }
-            if (Object.keys(set).length > 0) {
-              await trx.updateTable('shoppers').set(set).where('id', '=', session.shopper_id).execute();
+            if (Object.keys(set).length > 0 || Object.keys(credentials).length > 0) {
+              await trx.updateTable('shoppers').set({ ...set, ...credentials }).where('id', '=', session.shopper_id).execute();
             }
           }
         });
@@ -352,8 +356,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active',
     handler: async (request, reply) => {
-      takeCartBody(request);
-      const params = readParams(request);
+      const params = readParams(request, 'cart');
       const caller = await authenticate(ctx, request, reply, params);
       const view = request.method === 'POST' ? await applyCartBody(caller, request, true) : (await getActiveCart(ctx, caller.session)).view;
       return sendCart(request, reply, params, view);
@@ -363,7 +366,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: ['GET', 'POST', 'DELETE'], url: '/v1/shoppers/me/carts/active/line-items',
     handler: async (request, reply) => {
-      const params = readParams(request);
+      const params = readParams(request, 'lineItems');
       const caller = await authenticate(ctx, request, reply, params);
       const version = expectedVersion(request, params);
       if (request.method === 'DELETE') {
@@ -376,8 +379,10 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
         const action = (param(params, 'action') ?? 'add').toLowerCase();
         if (action !== 'add') throw new CartInvalid('action must be "add" here; update a line at line-items/{lineItemId}');
         const productId = param(params, 'productId');
-        if (productId === undefined) throw new CartInvalid('Missing required parameter "productId"');
-        view = (await addProduct(ctx, caller.session, productId, parseQuantity(param(params, 'quantity'), 1), version)).view;
+        const items = bodyItems(request, 'lineItems') ?? [];
+        if (productId !== undefined) items.push({ productId, quantity: parseQuantity(param(params, 'quantity'), 1) });
+        if (items.length === 0) throw new CartInvalid('Missing required parameter "productId"');
+        view = (await addProducts(ctx, caller.session, items, version)).view;
       } else {
         view = (await getActiveCart(ctx, caller.session)).view;
       }
@@ -390,7 +395,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: ['GET', 'POST', 'DELETE'], url: '/v1/shoppers/me/carts/active/line-items/:lineItemId',
     handler: async (request, reply) => {
-      const params = readParams(request);
+      const params = readParams(request, 'lineItem');
       const caller = await authenticate(ctx, request, reply, params);
       const id = (request.params as { lineItemId: string }).lineItemId.replace(/\.(json|xml)$/i, '');
       const version = expectedVersion(request, params);
@@ -415,7 +420,8 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: 'POST', url: '/v1/shoppers/me/carts/active/submit-cart',
     handler: async (request, reply) => {
-      const params = readParams(request);
+      // {"cart":{"termsOfSalesAcceptance":"true","ipAddress":"…"}} as Digital River documents it.
+      const params = readParams(request, 'cart');
       const caller = await authenticate(ctx, request, reply, params);
       requireShopperAuthority(caller);
       const order = await submitCart(ctx, caller.session, { channel: 'api' }, expectedVersion(request, params));
@@ -448,8 +454,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
   route({
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
     handler: async (request, reply) => {
-      takeCartBody(request);
-      const params = readParams(request);
+      const params = readParams(request, 'cart');
       const caller = await authenticate(ctx, request, reply, params, request.method === 'POST' ? (site) => checkPostOrigin(request, site) : undefined);
       if (request.method === 'POST') {
         await applyCartBody(caller, request);

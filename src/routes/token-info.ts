@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Ctx } from '../domain/context.js';
 import { anonymousGrant } from '../domain/grants.js';
 import { ensureCartRow } from '../domain/carts.js';
@@ -9,13 +9,17 @@ import { InvalidClient, MethodNotAllowed } from '../errors.js';
 import { requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
-import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
+import { negotiateFormat, oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { checkExchangeAllowed } from './oauth-token.js';
 import { Prepared } from '../db/prepared.js';
 import { chargeJoin } from '../http/session-budget.js';
 
 const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string | null }>((db, $) =>
   db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));
+
+// Read fresh, not from the validated (possibly cached) session row: a touch records the address.
+const sessionAddress = new Prepared<{ id: string }, { client_ip: string | null; ip: string | null }>((db, $) =>
+  db.selectFrom('sessions').select(['client_ip', 'ip']).where('id', '=', $('id')));
 
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
   // GET|POST /v1/shoppers/token: the Shopper API's token call, a public key and an optional session token.
@@ -52,8 +56,9 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
     });
   }
 
-  // GET|DELETE /oauth20/access-tokens: what a token stands for; DELETE revokes it (the session lives on).
-  app.route({
+  // GET|DELETE /oauth20/access-tokens: what a token stands for; DELETE revokes it (the session lives on). Also with a
+  // `.json` / `.xml` suffix, as Digital River documents it; the suffix picks the format.
+  const infoRoute: RouteOptions = {
     method: ['GET', 'DELETE'],
     url: '/oauth20/access-tokens',
     config: { surface: 'oauth' },
@@ -64,12 +69,14 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
       const { token, session: found } = await validateAccessToken(ctx, raw);
       const tokenSite = await getSite(ctx, found.site_id);
       noteCorsSite(request, found.site_id);
-      const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found);
+      const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found, request.ip);
       let externalRef = '';
       if (session.shopper_id !== null) {
         const shopper = await shopperExternalRef.first(ctx.db, { id: session.shopper_id });
         externalRef = shopper?.external_ref ?? '';
       }
+      // The session's last recorded address (sign-in, idle-timeout touch), else the one that made it.
+      const address = await sessionAddress.first(ctx.db, { id: session.id });
       const document = {
         sessionId: session.id,
         userId: token.kind === 'full' && session.shopper_id !== null ? session.shopper_id : 'Anonymous',
@@ -79,21 +86,25 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         currency: session.currency,
         cartId: session.cart_id,
         domain: storeDomain,
+        clientIpAddress: address === undefined ? '' : address.client_ip ?? address.ip ?? '',
         expiresIn: secondsLeft(session, ctx.now())
       };
       if (request.method === 'DELETE') {
         await revokeAccessToken(ctx, token);
       }
-      const format = param(params, 'format')?.toLowerCase() === 'xml' ? 'xml' : 'json';
+      const format = negotiateFormat(request, params, 'token-info');
       return sendDocument(reply, format === 'xml' ? { token: document } : document, format);
     }
-  });
-  app.route({
-    method: ['POST', 'PUT', 'PATCH'],
-    url: '/oauth20/access-tokens',
-    config: { surface: 'oauth' },
-    handler: async () => {
-      throw new MethodNotAllowed('GET, DELETE');
-    }
-  });
+  };
+  for (const url of ['/oauth20/access-tokens', '/oauth20/access-tokens.json', '/oauth20/access-tokens.xml']) {
+    app.route({ ...infoRoute, url });
+    app.route({
+      method: ['POST', 'PUT', 'PATCH'],
+      url,
+      config: { surface: 'oauth' },
+      handler: async () => {
+        throw new MethodNotAllowed('GET, DELETE');
+      }
+    });
+  }
 }
