@@ -1,0 +1,54 @@
+import { Type } from '@sinclair/typebox';
+import { JSON_TYPE, doc, oauthErrors, type Operations } from './common.js';
+import { ref } from './schemas.js';
+
+const TAG = 'Operations';
+
+export const OPERATIONS_OPERATIONS: Operations = {
+  'GET /healthz': {
+    operationId: 'liveness',
+    summary: 'Liveness: the process answers',
+    tags: [TAG],
+    security: [],
+    responses: { 200: doc('Alive', ref('Health')), ...oauthErrors({}) }
+  },
+  'GET /readyz': {
+    operationId: 'readiness',
+    summary: 'Readiness: the database (and Redis, when configured) answer',
+    description: 'For a load balancer: 503 while the database or a configured Redis is down.',
+    tags: [TAG],
+    security: [],
+    responses: {
+      200: doc('Ready', ref('Readiness')),
+      503: { description: 'Not ready: the body says which dependency is down', content: { [JSON_TYPE]: { schema: ref('Readiness') } } },
+      ...oauthErrors({})
+    }
+  },
+  'GET /metrics': {
+    operationId: 'metrics',
+    summary: 'Prometheus metrics',
+    description: 'Text exposition format: requests by route and status, token grants by kind and result, live sessions, and the Node.js process.',
+    tags: [TAG],
+    security: [],
+    responses: {
+      200: { description: 'The metrics', content: { 'text/plain': { schema: Type.String({ description: 'Prometheus text format 0.0.4' }) } } },
+      ...oauthErrors({})
+    }
+  },
+  'GET /sessionlink.js': {
+    operationId: 'browserScript',
+    summary: 'The browser script: getSessionToken() and checkout() for a storefront page',
+    description: 'Dependency-free; include it from any storefront origin. Cached for 5 minutes, then revalidated by `ETag`.',
+    tags: ['Browser session'],
+    security: [],
+    responses: {
+      200: {
+        description: 'The script',
+        headers: { ETag: { description: 'Content hash', schema: { type: 'string' } } },
+        content: { 'application/javascript': { schema: Type.String() } }
+      },
+      304: { description: 'Not modified (`If-None-Match` matched the `ETag`)' },
+      ...oauthErrors({})
+    }
+  }
+};
