@@ -33,6 +33,9 @@ function operationsOf(doc: Json): Array<{ method: string; path: string; op: Json
   return out;
 }
 
+/** Every operation a real response was checked against. */
+const CHECKED = new Set<string>();
+
 /**
  * Checks real responses against the document: the status must be declared (or `default`), the
  * content type must be declared for it, and the body must validate against its schema
@@ -41,7 +44,6 @@ function operationsOf(doc: Json): Array<{ method: string; path: string; op: Json
 class ResponseChecker {
   private readonly ajv: Ajv2020;
   private readonly compiled = new Map<string, ReturnType<Ajv2020['compile']>>();
-  readonly seen = new Set<string>();
 
   constructor(private readonly doc: Json) {
     this.ajv = new Ajv2020({ strict: true, strictTypes: false, allErrors: true });
@@ -55,7 +57,7 @@ class ResponseChecker {
   problems(method: string, path: string, res: LightMyRequestResponse): string[] {
     const op = this.doc.paths[path]?.[method.toLowerCase()] as Json | undefined;
     if (op === undefined) return [`${method} ${path} is not in the document`];
-    this.seen.add(`${method.toUpperCase()} ${path}`);
+    CHECKED.add(`${method.toUpperCase()} ${path}`);
     const response = (op.responses[String(res.statusCode)] ?? op.responses.default) as Json | undefined;
     if (response === undefined) return [`${method} ${path}: status ${res.statusCode} is not declared`];
     if (response.content === undefined) {
@@ -352,6 +354,7 @@ describe('real responses conform to the declared response schemas', () => {
     check.check('GET', '/v1/shoppers/token', await app.inject({ url: `/v1/shoppers/token?apiKey=${PUBLIC_KEY}&format=json` }));
     check.check('POST', '/v1/shoppers/token', await app.inject({ method: 'POST', url: '/v1/shoppers/token', headers: FORM, payload: form({ apiKey: PUBLIC_KEY }) }));
     check.check('GET', '/v1/shoppers/token.json', await app.inject({ url: `/v1/shoppers/token.json?apiKey=${PUBLIC_KEY}` }));
+    check.check('POST', '/v1/shoppers/token.json', await app.inject({ method: 'POST', url: '/v1/shoppers/token.json', headers: { 'content-type': 'application/json' }, payload: { apiKey: PUBLIC_KEY } }));
     check.check('GET', '/v1/shoppers/token.xml', await app.inject({ url: `/v1/shoppers/token.xml?apiKey=${PUBLIC_KEY}` }));
     check.check('POST', '/v1/shoppers/token.xml', await app.inject({ method: 'POST', url: `/v1/shoppers/token.xml?apiKey=${PUBLIC_KEY}` }));
     const denied = check.check('GET', '/v1/shoppers/token', await app.inject({ url: `/v1/shoppers/token?apiKey=${APP_KEY}` }));
@@ -498,5 +501,11 @@ describe('real responses conform to the declared response schemas', () => {
     for (let i = 0; i < 3; i++) res = await app.inject({ url: '/v1/shoppers/me/carts/active', headers: { authorization: `Bearer ${token}`, ...JSON_ACCEPT } });
     assert.equal(res!.statusCode, 429);
     check.check('GET', '/v1/shoppers/me/carts/active', res!);
+  });
+
+  test('every operation in the document was checked against a real response above', async (t) => {
+    const { doc } = await setup(t);
+    const unchecked = operationsOf(doc).map(({ method, path }) => `${method.toUpperCase()} ${path}`).filter((key) => !CHECKED.has(key));
+    assert.deepEqual(unchecked, []);
   });
 });

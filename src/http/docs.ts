@@ -72,6 +72,6 @@ export async function installDocs(app: FastifyInstance, config: Config): Promise
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
-    uiConfig: { deepLinking: true, persistAuthorization: true, tryItOutEnabled: false, displayOperationId: false, docExpansion: 'list' }
+    uiConfig: { deepLinking: true, docExpansion: 'list' }
   });
 }

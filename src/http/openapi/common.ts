@@ -38,6 +38,19 @@ export const SECURITY: Record<'client' | 'confidential' | 'bearer' | 'bearerOrAp
   none: []
 };
 
+/**
+ * A form body (`application/x-www-form-urlencoded`). Its optional fields default to empty:
+ * Swagger UI fills its form with each field's sample and sends every non-empty one, so without
+ * this it would invent values ("string") for every optional field and send them.
+ */
+export function formBody(schema: TSchema, examples?: Json): Json {
+  const copy = JSON.parse(JSON.stringify(schema)) as { properties?: Record<string, Json>; required?: string[] };
+  for (const [name, property] of Object.entries(copy.properties ?? {})) {
+    if (!(copy.required ?? []).includes(name)) property.default = '';
+  }
+  return examples === undefined ? { schema: copy } : { schema: copy, examples };
+}
+
 export function query(name: string, description: string, schema: Json = { type: 'string' }, extra: Json = {}): Json {
   return { name, in: 'query', description, required: false, schema, ...extra };
 }
@@ -50,7 +63,7 @@ export function header(name: string, description: string, schema: Json = { type:
   return { name, in: 'header', required: false, description, schema };
 }
 
-export const FORMAT_SHOPPER = query('format', 'Answer as JSON or XML. Without it: JSON when `Accept` asks for `application/json`, otherwise XML. A `.json` or `.xml` suffix on the path does the same.', { type: 'string', enum: ['json', 'xml'] });
+export const FORMAT_SHOPPER = query('format', 'Answer as JSON or XML. Without it: JSON when `Accept` asks for `application/json`, otherwise XML. A `.json` or `.xml` suffix on the path does the same.', { type: 'string', enum: ['json', 'xml'] }, { example: 'json' });
 export const TOKEN_PARAM = query('token', 'The access token, when it cannot go in an `Authorization: Bearer` header', { type: 'string' });
 
 /** A response with a JSON body (and the same document as XML when `xml` is set). */

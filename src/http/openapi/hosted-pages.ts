@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { FORM_TYPE, HEADERS, path, query, type Json, type Operations } from './common.js';
+import { FORM_TYPE, HEADERS, formBody, path, query, type Json, type Operations } from './common.js';
+import { Enum } from './schemas.js';
 
 const TAG = 'Hosted store pages';
 const HTML_TYPE = 'text/html';
@@ -15,7 +16,7 @@ const PARAMS = [
 
 const PageForm = Type.Object({
   csrf: Type.String({ description: 'The form\'s CSRF field, as the page rendered it' }),
-  action: Type.Optional(Type.Union([Type.Literal('add'), Type.Literal('update'), Type.Literal('remove')], { description: 'Cart page: what to do with the cart' })),
+  action: Type.Optional(Enum(['add', 'update', 'remove'], { description: 'Cart page: what to do with the cart' })),
   productId: Type.Optional(Type.String({ description: 'Cart page, `add`' })),
   lineItemId: Type.Optional(Type.String({ description: 'Cart page, `update` and `remove`' })),
   quantity: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
@@ -70,7 +71,7 @@ browser's own session with a notice, never someone else's.`,
     tags: [TAG],
     security: [],
     parameters: PARAMS,
-    requestBody: { required: true, content: { [FORM_TYPE]: { schema: PageForm } } },
+    requestBody: { required: true, content: { [FORM_TYPE]: formBody(PageForm) } },
     responses: {
       303: { description: 'Done: the cart page again, or the thank-you page after an order', headers: { Location: { description: 'The next page', schema: { type: 'string' } } } },
       ...errorPages({

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import {
-  FORM_TYPE, HEADERS, JSON_TYPE, SECURITY, TOKEN_PARAM, XML_TYPE, doc, oauthErrors, query, type Json, type Operation, type Operations
+  FORM_TYPE, HEADERS, formBody, JSON_TYPE, SECURITY, TOKEN_PARAM, XML_TYPE, doc, oauthErrors, query, type Json, type Operation, type Operations
 } from './common.js';
-import { ref } from './schemas.js';
+import { Enum, ref } from './schemas.js';
 
 const TAG = 'OAuth tokens';
 
@@ -11,7 +11,7 @@ const ACCESS = '9f3c1d7ae0b54c2a8e6f1b0d4c3a2e19f8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3
 const REFRESH = '4b2e8c1f9a7d6e5c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c';
 
 const TokenRequest = Type.Object({
-  grant_type: Type.Union([Type.Literal('password'), Type.Literal('client_credentials'), Type.Literal('refresh_token')], {
+  grant_type: Enum(['password', 'client_credentials', 'refresh_token'], {
     description: '`password`: a limited token for an anonymous shopper (new session, or the session a `dr_session_token` names), or a full token with `username` and `password`. `client_credentials`: a full token for an external shopper (`dr_external_reference_id`) or a guest session. `refresh_token`: a new pair on the same session'
   }),
   dr_session_token: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{32}$', description: 'The browser\'s session token (from the site action): join that session. Also accepted as `sessionToken` or `session_token`' })),
@@ -22,7 +22,7 @@ const TokenRequest = Type.Object({
   refresh_token: Type.Optional(Type.String({ description: 'For `grant_type=refresh_token`: spent by this call; a new one comes back' })),
   client_id: Type.Optional(Type.String({ description: 'The API key, when not sent with Basic authentication (also accepted as `apiKey`)' })),
   client_secret: Type.Optional(Type.String({ description: 'A confidential key\'s secret, when not sent with Basic authentication', format: 'password' })),
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('xml')], { description: 'Global Commerce document (`json`: `{"token":{…}}` with `expires_in` as a string; `xml`). Without it: the plain RFC 6749 answer' }))
+  format: Type.Optional(Enum(['json', 'xml'], { description: 'Global Commerce document (`json`: `{"token":{…}}` with `expires_in` as a string; `xml`). Without it: the plain RFC 6749 answer' }))
 }, { description: 'Token request. Parameters may also come in the query; the body wins' });
 
 interface Grant {
@@ -114,7 +114,7 @@ function tokenEndpoint(variant: 'any' | 'json' | 'xml'): Operation {
     requestBody: {
       required: true,
       content: {
-        [FORM_TYPE]: { schema: TokenRequest, examples: grantExamples(variant === 'any') },
+        [FORM_TYPE]: formBody(TokenRequest, grantExamples(variant === 'any')),
         [JSON_TYPE]: { schema: TokenRequest, examples: grantExamples(variant === 'any') }
       }
     },
@@ -142,7 +142,7 @@ function tokenEndpoint(variant: 'any' | 'json' | 'xml'): Operation {
 const ShopperTokenRequest = Type.Object({
   apiKey: Type.Optional(Type.String({ description: 'A public API key of the site (also `client_id`)' })),
   sessionToken: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{32}$', description: 'Join the browser\'s session (also `dr_session_token`, `session_token`)' })),
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('xml')]))
+  format: Type.Optional(Enum(['json', 'xml']))
 });
 
 function shopperToken(method: 'GET' | 'POST', variant: 'any' | 'json' | 'xml'): Operation {
@@ -171,7 +171,7 @@ function shopperToken(method: 'GET' | 'POST', variant: 'any' | 'json' | 'xml'): 
     }
   };
   if (method === 'POST') {
-    op.requestBody = { required: false, content: { [FORM_TYPE]: { schema: ShopperTokenRequest }, [JSON_TYPE]: { schema: ShopperTokenRequest } } };
+    op.requestBody = { required: false, content: { [FORM_TYPE]: formBody(ShopperTokenRequest), [JSON_TYPE]: { schema: ShopperTokenRequest } } };
   }
   return op;
 }
@@ -206,7 +206,7 @@ function tokenInfo(method: 'GET' | 'DELETE'): Operation {
 
 const RevokeRequest = Type.Object({
   token: Type.String({ description: 'The access or refresh token' }),
-  token_type_hint: Type.Optional(Type.Union([Type.Literal('access_token'), Type.Literal('refresh_token')], { description: 'Which kind to try first; an unknown hint is ignored' })),
+  token_type_hint: Type.Optional(Enum(['access_token', 'refresh_token'], { description: 'Which kind to try first; an unknown hint is ignored' })),
   client_id: Type.Optional(Type.String({ description: 'The API key, when not sent with Basic authentication' })),
   client_secret: Type.Optional(Type.String({ format: 'password' }))
 });
@@ -229,7 +229,7 @@ export const OAUTH_OPERATIONS: Operations = {
     description: 'Revoking an access token also kills the refresh token issued with it; the session lives on. Answers 200 whether or not the token was known, and does nothing to a token of another client.',
     tags: [TAG],
     security: SECURITY.client,
-    requestBody: { required: true, content: { [FORM_TYPE]: { schema: RevokeRequest }, [JSON_TYPE]: { schema: RevokeRequest } } },
+    requestBody: { required: true, content: { [FORM_TYPE]: formBody(RevokeRequest), [JSON_TYPE]: { schema: RevokeRequest } } },
     responses: {
       200: doc('Done (or nothing to do)', Type.Object({}, { additionalProperties: false })),
       ...oauthErrors({ 400: [['invalid_request', 'Missing required parameter "token"']], 401: [['invalid_client', 'Client authentication required']] })
@@ -241,7 +241,7 @@ export const OAUTH_OPERATIONS: Operations = {
     description: 'What an access or refresh token of the caller\'s site stands for. Anything unknown, dead or of another site answers `{"active":false}`.',
     tags: [TAG],
     security: SECURITY.confidential,
-    requestBody: { required: true, content: { [FORM_TYPE]: { schema: RevokeRequest }, [JSON_TYPE]: { schema: RevokeRequest } } },
+    requestBody: { required: true, content: { [FORM_TYPE]: formBody(RevokeRequest), [JSON_TYPE]: { schema: RevokeRequest } } },
     responses: {
       200: doc('The token\'s state', ref('Introspection')),
       ...oauthErrors({ 400: [['invalid_request', 'Missing required parameter "token"']], 401: [['invalid_client', 'Introspection needs a confidential client']] })

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema, type TUnsafe } from '@sinclair/typebox';
 
 /**
  * The documents the server sends, as TypeBox schemas: the reference's `components.schemas`.
@@ -10,6 +10,11 @@ import { Type, type TSchema } from '@sinclair/typebox';
 const HEX = '^[0-9a-f]+$';
 const closed = { additionalProperties: false } as const;
 
+/** A string from a fixed list (`enum`: Swagger UI offers a choice). */
+export function Enum<T extends string>(values: T[], options: Record<string, unknown> = {}): TUnsafe<T> {
+  return Type.Unsafe<T>({ ...options, type: 'string', enum: values });
+}
+
 /** `{"$ref": "#/components/schemas/<name>"}` typed as the schema it points to. */
 export function ref(name: keyof typeof SCHEMAS): TSchema {
   return Type.Unsafe({ $ref: `#/components/schemas/${name}` });
@@ -17,7 +22,7 @@ export function ref(name: keyof typeof SCHEMAS): TSchema {
 
 const AccessToken = Type.String({ pattern: HEX, minLength: 64, description: 'Opaque access token: at least 256 random bits, lower-case hex', examples: ['9f3c1d7ae0b54c2a8e6f1b0d4c3a2e19f8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3'] });
 const RefreshToken = Type.String({ pattern: HEX, minLength: 64, description: 'Opaque refresh token; rotated on every use', examples: ['4b2e8c1f9a7d6e5c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c'] });
-const Bearer = Type.Literal('bearer');
+const Bearer = Enum(['bearer'], { description: 'Always `bearer`' });
 
 const Money = Type.Object({
   currency: Type.String({ pattern: '^[A-Z]{3}$', examples: ['USD'] }),
@@ -122,7 +127,7 @@ export const SCHEMAS = {
     sessionId: Type.String({ description: 'The session the hosted pages see for the same browser' }),
     userId: Type.String({ description: 'The shopper\'s id for a full token, otherwise `Anonymous`', examples: ['Anonymous'] }),
     externalReferenceId: Type.String({ description: 'The partner\'s id of an external shopper; empty otherwise' }),
-    authenticated: Type.Union([Type.Literal('true'), Type.Literal('false')], { description: '`"true"` for a full token (a signed-in shopper)' }),
+    authenticated: Enum(['true', 'false'], { description: '`"true"` for a full token (a signed-in shopper)' }),
     locale: Type.String({ examples: ['en_US'] }),
     currency: Type.String({ examples: ['USD'] }),
     cartId: Type.String({ description: 'The session\'s active cart' }),
@@ -135,11 +140,11 @@ export const SCHEMAS = {
     Type.Object({
       active: Type.Literal(true),
       client_id: Type.String({ description: 'The API key the token was issued to' }),
-      token_type: Type.Union([Type.Literal('bearer'), Type.Literal('refresh_token')]),
+      token_type: Enum(['bearer', 'refresh_token']),
       exp: Type.Integer({ description: 'Expiry, unix seconds' }),
       iat: Type.Integer({ description: 'Issued at, unix seconds' }),
       sub: Type.String({ description: 'The shopper\'s id, or `Anonymous`' }),
-      scope: Type.Union([Type.Literal('limited'), Type.Literal('full')]),
+      scope: Enum(['limited', 'full']),
       session_id: Type.String(),
       site_id: Type.String()
     }, closed),
@@ -190,11 +195,11 @@ export const SCHEMAS = {
   }),
   SubmitCartDocument: Type.Object({ submitCart: Type.Object({ order: ref0('Order') }) }, { description: 'The order just placed; a new empty cart follows' }),
 
-  Health: Type.Object({ status: Type.Literal('ok') }, closed),
+  Health: Type.Object({ status: Enum(['ok']) }, closed),
   Readiness: Type.Object({
-    status: Type.Union([Type.Literal('ready'), Type.Literal('unavailable')]),
-    database: Type.Union([Type.Literal('ok'), Type.Literal('down')]),
-    redis: Type.Union([Type.Literal('ok'), Type.Literal('down'), Type.Literal('not configured')])
+    status: Enum(['ready', 'unavailable']),
+    database: Enum(['ok', 'down']),
+    redis: Enum(['ok', 'down', 'not configured'])
   }, closed)
 };
 

@@ -1,9 +1,9 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import {
-  FORMAT_SHOPPER, FORM_TYPE, HEADERS, JSON_TYPE, SECURITY, TOKEN_FAILURES, TOKEN_PARAM, doc, header, path, query, shopperErrors,
+  FORMAT_SHOPPER, FORM_TYPE, HEADERS, formBody, JSON_TYPE, SECURITY, TOKEN_FAILURES, TOKEN_PARAM, doc, header, path, query, shopperErrors,
   type Json, type Operation, type Operations
 } from './common.js';
-import { ref } from './schemas.js';
+import { Enum, ref } from './schemas.js';
 
 const PROFILE = 'Shopper profile';
 const CATALOGUE = 'Catalogue';
@@ -26,7 +26,7 @@ function body(flat: TSchema, wrapped?: { name: string; schema: TSchema; example:
         schema: { anyOf: [Type.Object({ [wrapped.name]: wrapped.schema }, { description: `Wrapped in \`${wrapped.name}\`, as Global Commerce clients send it` }), flat] },
         examples: { wrapped: { summary: `Wrapped in "${wrapped.name}"`, value: wrapped.example } }
       };
-  return { required, content: { [FORM_TYPE]: { schema: flat }, [JSON_TYPE]: json } };
+  return { required, content: { [FORM_TYPE]: formBody(flat), [JSON_TYPE]: json } };
 }
 
 function op(o: Omit<Operation, 'security'> & { security?: Operation['security'] }): Operation {
@@ -71,12 +71,12 @@ const CART_EXAMPLE = { cart: { lineItems: { lineItem: [{ quantity: 1, product: {
 const LineAdd = Type.Object({
   productId: Type.String({ examples: ['1001'] }),
   quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 999 })),
-  action: Type.Optional(Type.Literal('add')),
+  action: Type.Optional(Enum(['add'])),
   version: Type.Optional(Type.Integer({ minimum: 0 }))
 });
 const LineChange = Type.Object({
   quantity: Type.Integer({ minimum: 1, maximum: 999 }),
-  action: Type.Optional(Type.Union([Type.Literal('update'), Type.Literal('add')], { description: '`update` (default) sets the quantity; `add` adds to it' })),
+  action: Type.Optional(Enum(['update', 'add'], { description: '`update` (default) sets the quantity; `add` adds to it' })),
   version: Type.Optional(Type.Integer({ minimum: 0 }))
 });
 const Submit = Type.Object({ version: Type.Optional(Type.Integer({ minimum: 0 })) });

@@ -29,7 +29,7 @@ parameter wraps the JSON as JSONP (\`application/javascript\`), as jQuery's \`da
     parameters: [
       path('siteId', 'The store', { type: 'string', examples: ['acme'] }),
       path('action', 'The site action; matched case-insensitively', { type: 'string', enum: ['SessionToken'] }),
-      query('format', '`json` or `xml`; without it JSON when `Accept` asks for `application/json`, otherwise XML', { type: 'string', enum: ['json', 'xml'] }),
+      query('format', '`json` or `xml`; without it JSON when `Accept` asks for `application/json`, otherwise XML', { type: 'string', enum: ['json', 'xml'] }, { example: 'json' }),
       query('callback', 'JSONP callback name (at most 128 characters, a dotted JavaScript identifier)', { type: 'string', maxLength: 128, pattern: '^[A-Za-z_$][0-9A-Za-z_$]*(\\.[A-Za-z_$][0-9A-Za-z_$]*)*$' }),
       query('_', 'jQuery\'s cache-buster; ignored', { type: 'string' })
     ],
