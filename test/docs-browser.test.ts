@@ -47,6 +47,8 @@ describe('/docs in a browser: Authorize and Try it out', () => {
     const page = await browser.newPage();
     await page.goto(`${base}/docs`);
     await page.waitForSelector('#operations-OAuth_tokens-createToken', { timeout: 20000 });
+    assert.equal(await page.locator('.errors-wrapper').count(), 0, 'Swagger UI found no errors in the document');
+    assert.equal(await page.locator('.scheme-container .servers select option').first().getAttribute('value'), base, 'Try it out goes to PUBLIC_API_URL');
 
     await authorize(page, 'clientBasic', async (box) => {
       await box.locator('input[name=username]').fill(APP_KEY);

@@ -238,6 +238,9 @@ describe('the API reference (/docs/json)', () => {
     const tokenSecurity = doc.paths['/oauth20/token'].post.security.map((r: Json) => Object.keys(r)[0]).sort();
     assert.deepEqual(tokenSecurity, ['bearer', 'clientBasic', 'clientId']);
     assert.deepEqual(doc.paths['/v1/shoppers/me/carts/active'].post.security, [{ bearer: [] }]);
+    const yaml = await app.inject({ url: '/docs/yaml' });
+    assert.equal(yaml.statusCode, 200);
+    assert.match(yaml.body, /^openapi: 3\.1\.0$/m);
     // The UI is served and points at this document.
     const ui = await app.inject({ url: '/docs/static/swagger-initializer.js' });
     assert.equal(ui.statusCode, 200);

@@ -99,6 +99,11 @@ const shopperBody = (code: string, text: string): Json => ({
   errors: { error: [{ relation: 'https://api.example.com/v1/shoppers/me/carts/active', code, description: text }] }
 });
 
+export const SERVER_ERROR_OAUTH: Json = {
+  description: 'Unexpected server error (`server_error`)',
+  content: { [JSON_TYPE]: { schema: ref('OAuthError'), example: oauthBody('server_error', 'Internal server error') } }
+};
+
 /** OAuth error responses (`{"error","error_description"}`), by status, with example cases. */
 export function oauthErrors(cases: Partial<Record<400 | 401 | 403 | 404 | 405 | 413 | 415 | 429, Array<[string, string]>>>): Record<string, Json> {
   const out: Record<string, Json> = {};
@@ -125,7 +130,7 @@ export function oauthErrors(cases: Partial<Record<400 | 401 | 403 | 404 | 405 | 
       content: { [JSON_TYPE]: { schema: ref('OAuthError'), examples: errorExamples(list, oauthBody) } }
     };
   }
-  out.default = { description: 'Unexpected server error (`server_error`)', content: { [JSON_TYPE]: { schema: ref('OAuthError') } } };
+  out.default = SERVER_ERROR_OAUTH;
   return out;
 }
 
@@ -156,7 +161,10 @@ export function shopperErrors(cases: Partial<Record<400 | 401 | 403 | 404 | 409 
       }
     };
   }
-  out.default = { description: 'Unexpected server error (`server_error`)', content: { [JSON_TYPE]: { schema: ref('ShopperApiError') }, [XML_TYPE]: { schema: ref('ShopperApiError') } } };
+  out.default = {
+    description: 'Unexpected server error (`server_error`)',
+    content: { [JSON_TYPE]: { schema: ref('ShopperApiError'), example: shopperBody('server_error', 'Internal server error') }, [XML_TYPE]: { schema: ref('ShopperApiError') } }
+  };
   return out;
 }
 

@@ -21,9 +21,10 @@ const TokenRequest = Type.Object({
   dr_external_reference_id: Type.Optional(Type.String({ maxLength: 255, description: 'The partner\'s id of an external shopper (`client_credentials`); the shopper is created on first use' })),
   refresh_token: Type.Optional(Type.String({ description: 'For `grant_type=refresh_token`: spent by this call; a new one comes back' })),
   client_id: Type.Optional(Type.String({ description: 'The API key, when not sent with Basic authentication (also accepted as `apiKey`)' })),
-  client_secret: Type.Optional(Type.String({ description: 'A confidential key\'s secret, when not sent with Basic authentication', format: 'password' })),
-  format: Type.Optional(Enum(['json', 'xml'], { description: 'Global Commerce document (`json`: `{"token":{…}}` with `expires_in` as a string; `xml`). Without it: the plain RFC 6749 answer' }))
-}, { description: 'Token request. Parameters may also come in the query; the body wins' });
+  client_secret: Type.Optional(Type.String({ description: 'A confidential key\'s secret, when not sent with Basic authentication', format: 'password' }))
+}, { description: 'Token request. Every parameter may also come in the query (the body wins), `format` too' });
+
+const TOKEN_FORMAT = query('format', 'Answer with the Global Commerce document: `json` (`{"token":{…}}`, `expires_in` a string) or `xml`. Without it: the plain RFC 6749 answer (`expires_in` a number). May also go in the body.', { type: 'string', enum: ['json', 'xml'] });
 
 interface Grant {
   name: string;
@@ -111,6 +112,7 @@ function tokenEndpoint(variant: 'any' | 'json' | 'xml'): Operation {
     description: TOKEN_DESCRIPTION + formatNote,
     tags: [TAG],
     security: SECURITY.client,
+    ...(variant === 'any' ? { parameters: [TOKEN_FORMAT] } : {}),
     requestBody: {
       required: true,
       content: {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { HEADERS, JSON_TYPE, SECURITY, XML_TYPE, path, query, type Operations } from './common.js';
+import { HEADERS, JSON_TYPE, SECURITY, SERVER_ERROR_OAUTH, XML_TYPE, path, query, type Operations } from './common.js';
 import { ref } from './schemas.js';
 
 const TAG = 'Browser session';
@@ -73,6 +73,6 @@ function errors(): Record<string, Record<string, unknown>> {
       }
     };
   }
-  out.default = { description: 'Unexpected server error', content: { [JSON_TYPE]: { schema: ref('OAuthError') } } };
+  out.default = SERVER_ERROR_OAUTH;
   return out;
 }
