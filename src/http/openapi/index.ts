@@ -33,7 +33,7 @@ export function lookupOperation(method: string, url: string): Lookup {
   const key = `${method.toUpperCase()} ${url}`;
   const operation = DOCUMENTED[key];
   if (operation !== undefined) return { operation };
-  if (url.startsWith('/v1/shoppers/me') && SUFFIX.test(url)) {
+  if (url.startsWith('/v1/shoppers') && SUFFIX.test(url)) {
     const base = `${method.toUpperCase()} ${url.replace(SUFFIX, '')}`;
     if (DOCUMENTED[base] !== undefined) return { variantOf: base };
   }

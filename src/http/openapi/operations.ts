@@ -5,6 +5,30 @@ import { ref } from './schemas.js';
 const TAG = 'Operations';
 
 export const OPERATIONS_OPERATIONS: Operations = {
+  'GET /': {
+    operationId: 'home',
+    summary: 'The start page: links to the demo storefront, this reference and the health checks',
+    tags: [TAG],
+    security: [],
+    responses: {
+      200: { description: 'A small HTML page', content: { 'text/html': { schema: Type.String() } } },
+      ...oauthErrors({})
+    }
+  },
+  'GET /favicon.ico': {
+    operationId: 'favicon',
+    summary: 'The site icon, so browsers asking for it get no 404',
+    tags: [TAG],
+    security: [],
+    responses: {
+      200: {
+        description: 'The icon',
+        content: Object.fromEntries(['image/x-icon', 'image/vnd.microsoft.icon', 'image/svg+xml', 'image/png'].map((type) => [type, { schema: {} }]))
+      },
+      204: { description: 'No icon' },
+      ...oauthErrors({})
+    }
+  },
   'GET /healthz': {
     operationId: 'liveness',
     summary: 'Liveness: the process answers',
