@@ -50,6 +50,7 @@ class ResponseChecker {
     addFormats(this.ajv);
     this.ajv.addKeyword('example');
     this.ajv.addKeyword('xml');
+    this.ajv.addFormat('password', true);
     this.ajv.addSchema({ $id: 'https://sessionlink.test/components', $defs: rewriteRefs(doc.components.schemas) });
   }
 
@@ -72,6 +73,11 @@ class ResponseChecker {
     const validate = this.validator(schema);
     if (validate(value)) return [];
     return [`${method} ${path} ${res.statusCode} ${type}: ${this.ajv.errorsText(validate.errors)}; body ${res.body.slice(0, 300)}`];
+  }
+
+  /** Compiles a schema as this checker would (strict mode: unknown keywords and formats fail). */
+  compile(schema: Json): void {
+    this.validator(schema);
   }
 
   check(method: string, path: string, res: LightMyRequestResponse): LightMyRequestResponse {
@@ -202,6 +208,16 @@ describe('the API reference (/docs/json)', () => {
         assert.ok(op.responses[s].content !== undefined, `${name} ${s}: an error body schema`);
       }
     }
+    // Every schema in the document (requests, parameters, responses) compiles in strict mode.
+    const checker = new ResponseChecker(doc);
+    const visit = (node: unknown, where: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      for (const [k, v] of Object.entries(node as Json)) {
+        if (k === 'schema' && typeof v === 'object') assert.doesNotThrow(() => checker.compile(v as Json), `${where}: schema`);
+        else visit(v, `${where}/${k}`);
+      }
+    };
+    visit(doc.paths, '#/paths');
     const text = JSON.stringify(doc);
     assert.doesNotMatch(text, /CONTRACT|DR-DOCS|\.\.\/shared/, 'the reference stands on its own');
   });
