@@ -75,6 +75,12 @@ class ResponseChecker {
     return [`${method} ${path} ${res.statusCode} ${type}: ${this.ajv.errorsText(validate.errors)}; body ${res.body.slice(0, 300)}`];
   }
 
+  /** The validation errors of `value` against `schema`, as text; empty when it conforms. */
+  errorsOf(schema: Json, value: unknown): string {
+    const validate = this.validator(schema);
+    return validate(value) ? '' : this.ajv.errorsText(validate.errors);
+  }
+
   /** Compiles a schema as this checker would (strict mode: unknown keywords and formats fail). */
   compile(schema: Json): void {
     this.validator(schema);
@@ -218,6 +224,22 @@ describe('the API reference (/docs/json)', () => {
       }
     };
     visit(doc.paths, '#/paths');
+    // Every JSON or form example conforms to its schema.
+    let examples = 0;
+    for (const { method, path, op } of ops) {
+      const media: Array<[string, Json]> = [];
+      for (const [type, m] of Object.entries<Json>(op.requestBody?.content ?? {})) media.push([`request ${type}`, m]);
+      for (const [status, r] of Object.entries<Json>(op.responses)) for (const [type, m] of Object.entries<Json>(r.content ?? {})) media.push([`${status} ${type}`, m]);
+      for (const [where, m] of media) {
+        if (!/json|form/.test(where)) continue;
+        const values = [...(m.example === undefined ? [] : [m.example]), ...Object.values<Json>(m.examples ?? {}).map((e) => e.value)];
+        for (const value of values) {
+          examples++;
+          assert.equal(checker.errorsOf(m.schema as Json, value), '', `${method.toUpperCase()} ${path} ${where}: example ${JSON.stringify(value).slice(0, 120)}`);
+        }
+      }
+    }
+    assert.ok(examples > 50, `only ${examples} examples`);
     const text = JSON.stringify(doc);
     assert.doesNotMatch(text, /CONTRACT|DR-DOCS|\.\.\/shared/, 'the reference stands on its own');
   });
