@@ -2,20 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Config } from '../config.js';
-
-/** Summaries for routes defined without a schema; documentation only, no validation. */
-const SUMMARIES: Record<string, [tag: string, summary: string]> = {
-  '/store/:siteId/:action': ['global-commerce', 'Site action, e.g. SessionToken: the browser session (CONTRACT §3.1)'],
-  '/oauth20/token': ['oauth', 'Token endpoint (CONTRACT §3.2)'],
-  '/oauth20/token.json': ['oauth', 'Token endpoint, Global Commerce JSON document'],
-  '/oauth20/token.xml': ['oauth', 'Token endpoint, Global Commerce XML document'],
-  '/v1/shoppers/token': ['global-commerce', 'Shopper API token for a public key (CONTRACT §3.3)'],
-  '/v1/shoppers/token.json': ['global-commerce', 'Shopper API token, JSON'],
-  '/v1/shoppers/token.xml': ['global-commerce', 'Shopper API token, XML'],
-  '/oauth20/access-tokens': ['oauth', 'Token information; DELETE revokes (CONTRACT §3.4)'],
-  '/healthz': ['operations', 'Liveness'],
-  '/readyz': ['operations', 'Readiness (database reachable)']
-};
+import { finishDocument, lookupOperation } from './openapi/index.js';
 
 /** The 405 answers of existing routes: not operations, so left out of the document. */
 const METHOD_STUBS: Record<string, string> = {
@@ -25,44 +12,66 @@ const METHOD_STUBS: Record<string, string> = {
   '/oauth20/access-tokens': 'PATCH,POST,PUT'
 };
 
-function isMethodStub(url: string, method: string | string[]): boolean {
-  const methods = (Array.isArray(method) ? [...method] : [method]).sort().join(',');
-  return METHOD_STUBS[url] === methods;
+function methodsOf(method: string | string[]): string[] {
+  return Array.isArray(method) ? [...method] : [method];
 }
 
-function tagOf(url: string): string {
-  if (url.startsWith('/oauth20') || url.startsWith('/.well-known')) return 'oauth';
-  if (url.startsWith('/v1/')) return 'shopper';
-  if (url.startsWith('/store/')) return 'store-pages';
-  return 'operations';
+function isMethodStub(url: string, method: string | string[]): boolean {
+  return METHOD_STUBS[url] === methodsOf(method).sort().join(',');
+}
+
+/** Every route each app registered after installDocs, as `METHOD url`, and whether it is hidden. */
+const registered = new WeakMap<FastifyInstance, Array<{ key: string; hidden: boolean }>>();
+
+/**
+ * Routes that are in the document without documentation of their own (src/http/openapi/):
+ * a test keeps this empty, so no route is added undocumented. HEAD (the twin of a GET) and
+ * hidden routes (`schema.hide`, such as 405 answers) are not operations.
+ */
+export function undocumentedRoutes(app: FastifyInstance): string[] {
+  return (registered.get(app) ?? [])
+    .filter((r) => !r.hidden)
+    .map((r) => r.key)
+    .filter((key) => {
+      const space = key.indexOf(' ');
+      return lookupOperation(key.slice(0, space), key.slice(space + 1)) === null;
+    });
+}
+
+/** Every route each app registered after installDocs (`METHOD url`), hidden ones included. */
+export function registeredRoutes(app: FastifyInstance): string[] {
+  return (registered.get(app) ?? []).map((r) => r.key);
 }
 
 /**
- * OpenAPI at `GET /docs` (UI) and `GET /docs/json` (CONTRACT §5). Register before any route:
- * @fastify/swagger collects routes as they are added.
+ * OpenAPI at `GET /docs` (UI) and `GET /docs/json`. Register before any route: @fastify/swagger
+ * collects routes as they are added. The documentation itself lives in src/http/openapi/ and is
+ * merged in by `transformObject`: no route gets a body, querystring or response schema from it,
+ * so nothing is validated or serialised differently.
  */
 export async function installDocs(app: FastifyInstance, config: Config): Promise<void> {
-  // Give schema-less routes a tag and summary. No body/querystring/response keys are added, so
-  // nothing is validated or serialized differently.
+  const routes: Array<{ key: string; hidden: boolean }> = [];
+  registered.set(app, routes);
   app.addHook('onRoute', (route) => {
-    if (route.schema !== undefined) return;
-    if (isMethodStub(route.url, route.method)) {
+    if (route.schema === undefined && isMethodStub(route.url, route.method)) {
       route.schema = { hide: true };
-      return;
     }
-    const known = SUMMARIES[route.url];
-    route.schema = known !== undefined ? { tags: [known[0]], summary: known[1] } : { tags: [tagOf(route.url)] };
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    for (const method of methodsOf(route.method)) {
+      if (method === 'HEAD') continue;
+      routes.push({ key: `${method} ${route.url}`, hidden: hidden || method === 'OPTIONS' });
+    }
   });
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Sessionlink',
-        description: 'Session-aware access tokens: one shopper session shared by the browser and OAuth tokens',
-        version: '0.1.0'
-      },
+      openapi: '3.1.0',
+      info: { title: 'Sessionlink', version: '0.1.0' },
       servers: [{ url: config.publicApiURL }]
-    }
+    },
+    transformObject: (documentObject) => finishDocument((documentObject as unknown as { openapiObject: Parameters<typeof finishDocument>[0] }).openapiObject, config) as never
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    uiConfig: { deepLinking: true, docExpansion: 'list' }
+  });
 }
