@@ -27,6 +27,8 @@ export interface Config {
   publicApiURL: string;
   /** Honour X-Forwarded-* headers (TRUST_PROXY=1). */
   trustProxy: boolean;
+  /** Log line format (LOG_FORMAT): `json`, `pretty`, or null/absent = pretty when stdout is a terminal. */
+  logFormat?: 'json' | 'pretty' | null;
   /** Largest request body accepted, in bytes (BODY_LIMIT, default 16 KiB). */
   bodyLimit: number;
   /** Port of the demo storefront (DEMO_PORT, default 8081); started only on the demo site. */
@@ -85,6 +87,13 @@ function originOf(value: string, name: string): string {
   }
 }
 
+function logFormatOf(value: string | undefined): 'json' | 'pretty' | null {
+  if (value === undefined || value === '') return null;
+  const format = value.toLowerCase();
+  if (format === 'json' || format === 'pretty') return format;
+  throw new Error(`LOG_FORMAT must be json or pretty (or unset: pretty on a terminal, JSON otherwise), got "${value}"`);
+}
+
 /** Where the SQLite file and the generated secret live (DATA_DIR, default ./data), absolute. */
 export function dataDirOf(env: NodeJS.ProcessEnv): string {
   return resolve(env.DATA_DIR || './data');
@@ -108,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
     publicStoreURL: originOf(env.PUBLIC_STORE_URL || local, 'PUBLIC_STORE_URL'),
     publicApiURL: originOf(env.PUBLIC_API_URL || local, 'PUBLIC_API_URL'),
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    logFormat: logFormatOf(env.LOG_FORMAT),
     bodyLimit: intOf(env.BODY_LIMIT, 16 * 1024, 'BODY_LIMIT'),
     demoPort: intOf(env.DEMO_PORT, 8081, 'DEMO_PORT'),
     demoPortSet,

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { startStorefront } from '../examples/storefront/server.js';
 import { buildApp } from './app.js';
@@ -7,18 +6,19 @@ import { openDatabase } from './db/open.js';
 import type { Ctx } from './domain/context.js';
 import { DEMO_SEED, loadSeed, readSeedFile } from './domain/seed.js';
 import { sweepExpired } from './domain/sessions.js';
-import { LOG_REDACT, LOG_SERIALIZERS } from './http/redact.js';
+import { openLogging } from './logging.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, process.argv.slice(2));
-  const log = pino({ level: config.logLevel });
+  const logging = openLogging(config);
+  const log = logging.logger;
   const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx: Ctx = { db, secret: config.secret, now: Date.now };
   const seed = config.seedFile === null ? DEMO_SEED : readSeedFile(config.seedFile);
   await loadSeed(ctx, seed);
-  const app = await buildApp({ config, db, logger: { level: config.logLevel, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
+  const app = await buildApp({ config, db, logger: logging.fastify });
   await app.listen({ port: config.port, host: config.host });
   log.info({ store: config.publicStoreURL, api: config.publicApiURL, database: config.databaseURL === null ? `sqlite:${config.dataDir}` : 'postgres' }, 'sessionlink listening');
   if (config.seedFile === null) {
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     await storefront?.close();
     await app.close();
     await db.destroy();
+    // Log lines are written in batches: the last ones reach stdout before the process ends.
+    await logging.flush();
     process.exit(0);
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -94,10 +94,8 @@ function surfaceOf(request: FastifyRequest): Surface {
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    // A 5xx is logged once, by its access line at `error` with this error (src/http/request-logger.ts).
     const serviceError = toServiceError(err);
-    if (serviceError.status >= 500) {
-      request.log.error({ err }, 'request failed');
-    }
     return sendError(request, reply, serviceError, surfaceOf(request));
   });
   app.setNotFoundHandler(async (request, reply) => {
