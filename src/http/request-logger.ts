@@ -78,6 +78,25 @@ export const lazyRequestLogger: NonNullable<FastifyServerOptions['childLoggerFac
 const failures = new WeakMap<FastifyRequest, Error>();
 
 /**
+ * Per server logger and level, a child that writes without redaction. An access line holds only
+ * what requestCompleted puts in it, the URL already redacted, so the redaction paths (wildcards:
+ * pino runs every value through them, ~4 µs a line) would find nothing. A 5xx line, which carries
+ * an error, goes through the redacting logger.
+ */
+const plainLoggers = new WeakMap<object, Map<string, Logger>>();
+
+function plainLogger(server: Logger, level: string): Logger {
+  let byLevel = plainLoggers.get(server);
+  if (byLevel === undefined) plainLoggers.set(server, byLevel = new Map());
+  let logger = byLevel.get(level);
+  if (logger === undefined) {
+    logger = server.child({}, { level, redact: { paths: [], censor: '[redacted]' } } as ChildOptions) as Logger;
+    byLevel.set(level, logger);
+  }
+  return logger;
+}
+
+/**
  * One access line per request instead of Fastify's two ("incoming request" and "request
  * completed"): written when the response has been sent, with the method, the URL with every
  * secret query value redacted, the status, the response time in ms and the request id (the
@@ -92,19 +111,14 @@ export class AccessLogController extends LogController {
     const failed = statusCode >= 500 || (error !== null && error !== undefined);
     const log = request.log as Logger;
     if (!enabled(log, failed ? 'error' : 'info')) return;
-    const line: Record<string, unknown> = {
-      method: request.method,
-      url: redactURL(request.url),
-      statusCode,
-      responseTime: Math.round(reply.elapsedTime * 100) / 100
-    };
-    if (failed) {
-      const err = error ?? failures.get(request);
-      if (err !== undefined) line.err = err;
-      log.error(line, 'request completed');
-    } else {
-      log.info(line, 'request completed');
+    const url = redactURL(request.url);
+    const responseTime = Math.round(reply.elapsedTime * 100) / 100;
+    if (!failed) {
+      plainLogger(request.server.log as Logger, log.level).info({ reqId: request.id, method: request.method, url, statusCode, responseTime }, 'request completed');
+      return;
     }
+    const err = error ?? failures.get(request);
+    log.error({ method: request.method, url, statusCode, responseTime, err }, 'request completed');
   }
 }
 
