@@ -13,6 +13,11 @@ import { LOG_REDACT, LOG_SERIALIZERS } from './http/redact.js';
 export const LOG_BUFFER_BYTES = 4096;
 /** A quiet server still writes what it logged within this many ms. */
 export const LOG_FLUSH_INTERVAL_MS = 1000;
+/**
+ * When stdout stops taking lines (a stuck pipe), at most this much waits in memory; lines beyond
+ * it are dropped and counted, and a warning says how many once stdout takes lines again.
+ */
+export const LOG_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 /** Fields that the readable format folds into the message of an access line. */
@@ -52,6 +57,7 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
   }
   const format = config.logFormat ?? (stdoutIsTTY ? 'pretty' : 'json');
   let stream: DestinationStream;
+  let logger: Logger; // made once the stream exists; its listeners warn through it
   let flush: () => Promise<void>;
   let flushSync: () => void;
   if (format === 'pretty') {
@@ -71,8 +77,16 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
     flush = async () => {};
     flushSync = () => {};
   } else {
-    const out = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+    const out = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, maxLength: LOG_BACKLOG_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
     stream = out;
+    let dropped = 0;
+    out.on('drop', () => { dropped++; });
+    out.on('write', () => {
+      if (dropped === 0) return;
+      const lines = dropped;
+      dropped = 0;
+      logger.warn({ dropped: lines }, 'log lines dropped: stdout did not take them fast enough');
+    });
     flushSync = () => {
       try {
         out.flushSync();
@@ -82,7 +96,8 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
     };
     // Waits for a write in flight (flushSync alone would write around it), then writes the rest.
     flush = async () => await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { flushSync(); resolve(); }, 2000);
+      // A stdout that takes nothing for 2 s will not take the rest either: give up rather than hang.
+      const timer = setTimeout(resolve, 2000);
       try {
         out.flush(() => { clearTimeout(timer); flushSync(); resolve(); });
       } catch {
@@ -92,6 +107,6 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
     });
   }
   const fastify = { level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT, stream };
-  const logger = pino({ level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT }, stream);
+  logger = pino({ level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT }, stream);
   return { format, fastify, logger, flush, flushSync };
 }
