@@ -46,7 +46,7 @@ class RequestLogger {
     const first = args[0];
     if (this.#child === null && isPlainObject(first)) {
       // One line with the request's bindings merged in: the same output as the child's, without
-      // making the child (the access line of every request takes this path).
+      // making the child (a 5xx access line and a handler's `request.log.x({…}, msg)` take this path).
       (this.#parent[level] as (...a: unknown[]) => void)({ ...this.#bindings, ...first }, ...args.slice(1));
       return;
     }
