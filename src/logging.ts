@@ -21,7 +21,7 @@ export const LOG_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 /** Fields that the readable format folds into the message of an access line. */
-const ACCESS_FIELDS = 'pid,hostname,reqId,method,url,statusCode,responseTime';
+const ACCESS_FIELDS = 'pid,hostname,reqId,method,url,statusCode,responseTime,remoteAddress';
 
 export interface Logging {
   /** `json` (one object a line) or `pretty` (for a person at a terminal). */

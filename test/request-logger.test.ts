@@ -47,6 +47,7 @@ test('at info, every request line carries its request id; a route log level stil
   assert.match(String(info[0]!.reqId), /^req-/);
   assert.deepEqual([info[0]!.msg, info[0]!.method, info[0]!.url, info[0]!.statusCode], ['request completed', 'GET', '/store/acme/SessionToken?format=json', 200]);
   assert.ok(typeof info[0]!.responseTime === 'number' && info[0]!.responseTime >= 0);
+  assert.equal(info[0]!.remoteAddress, '127.0.0.1', 'the client\'s address, as the old incoming line had it');
   lines.length = 0;
   await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json' });
   assert.equal(lines.length, 1);

@@ -99,8 +99,8 @@ function plainLogger(server: Logger, level: string): Logger {
 /**
  * One access line per request instead of Fastify's two ("incoming request" and "request
  * completed"): written when the response has been sent, with the method, the URL with every
- * secret query value redacted, the status, the response time in ms and the request id (the
- * `reqId` binding). A 5xx is written at `error` with the error that caused it; everything else at
+ * secret query value redacted, the status, the response time in ms, the client's address
+ * (`request.ip`: the proxy's unless TRUST_PROXY) and the request id (the `reqId` binding). A 5xx is written at `error` with the error that caused it; everything else at
  * `info`. A route with its own log level (`logLevel`) keeps it: its lines follow that level.
  */
 export class AccessLogController extends LogController {
@@ -114,11 +114,11 @@ export class AccessLogController extends LogController {
     const url = redactURL(request.url);
     const responseTime = Math.round(reply.elapsedTime * 100) / 100;
     if (!failed) {
-      plainLogger(request.server.log as Logger, log.level).info({ reqId: request.id, method: request.method, url, statusCode, responseTime }, 'request completed');
+      plainLogger(request.server.log as Logger, log.level).info({ reqId: request.id, method: request.method, url, statusCode, responseTime, remoteAddress: request.ip }, 'request completed');
       return;
     }
     const err = error ?? failures.get(request);
-    log.error({ method: request.method, url, statusCode, responseTime, err }, 'request completed');
+    log.error({ method: request.method, url, statusCode, responseTime, remoteAddress: request.ip, err }, 'request completed');
   }
 }
 
