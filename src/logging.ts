@@ -4,11 +4,12 @@ import type { Config } from './config.js';
 import { LOG_REDACT, LOG_SERIALIZERS } from './http/redact.js';
 
 /**
- * JSON lines are collected in memory and written once this many bytes are waiting (about 15 access
- * lines), so a request never waits on a write to stdout. A process killed outright (kill -9, the
- * out-of-memory killer) loses what is waiting: at most this much, and never more than one
- * LOG_FLUSH_INTERVAL_MS's worth. A graceful shutdown (SIGTERM, SIGINT, app.close()) and a normal
- * exit, even from an uncaught error, lose nothing.
+ * JSON lines are collected in memory and written once this many bytes are waiting (about 20
+ * access lines of ~200 bytes), so a request never waits on a write to stdout. A process killed
+ * outright (kill -9, the out-of-memory killer) loses what is waiting: less than this, and never
+ * more than one LOG_FLUSH_INTERVAL_MS's worth (plus, under load, a batch being written at that
+ * instant). A graceful shutdown (SIGTERM, SIGINT, app.close()) and an exit, even on an uncaught
+ * error (pino flushes on `exit`), lose nothing.
  */
 export const LOG_BUFFER_BYTES = 4096;
 /** A quiet server still writes what it logged within this many ms. */
@@ -32,8 +33,6 @@ export interface Logging {
   logger: Logger;
   /** Writes everything still waiting; resolves when it has been written. */
   flush: () => Promise<void>;
-  /** The same, synchronously (for an exit that cannot wait). */
-  flushSync: () => void;
 }
 
 /** One access line, readable: `req-1 GET /oauth20/token 200 0.83 ms`; other lines keep their message. */
@@ -59,7 +58,6 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
   let stream: DestinationStream;
   let logger: Logger; // made once the stream exists; its listeners warn through it
   let flush: () => Promise<void>;
-  let flushSync: () => void;
   if (format === 'pretty') {
     const out = pino.destination({ dest: 1, sync: true });
     const prettify = prettyFactory({
@@ -75,7 +73,6 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
       }
     };
     flush = async () => {};
-    flushSync = () => {};
   } else {
     const out = pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES, maxLength: LOG_BACKLOG_BYTES, periodicFlush: LOG_FLUSH_INTERVAL_MS });
     stream = out;
@@ -87,7 +84,7 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
       dropped = 0;
       logger.warn({ dropped: lines }, 'log lines dropped: stdout did not take them fast enough');
     });
-    flushSync = () => {
+    const flushSync = (): void => {
       try {
         out.flushSync();
       } catch {
@@ -108,5 +105,5 @@ export function openLogging(config: Pick<Config, 'logLevel' | 'logFormat'>, stdo
   }
   const fastify = { level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT, stream };
   logger = pino({ level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT }, stream);
-  return { format, fastify, logger, flush, flushSync };
+  return { format, fastify, logger, flush };
 }
