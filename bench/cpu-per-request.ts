@@ -3,7 +3,8 @@
 // (bench/floor-server.ts, only when named) and each Sessionlink case.
 // CPU per request moves far less than req/s when the machine is shared, so it shows whether a
 // change helped. Usage: tsx bench/cpu-per-request.ts [case,case]; CPU_SECONDS (default 4);
-// CPU_PROF=1 writes a --cpu-prof of each Sessionlink server into /tmp/sl-prof.
+// CPU_PROF=1 writes a --cpu-prof of each Sessionlink server into /tmp/sl-prof; CPU_LOG_LEVEL sets
+// Sessionlink's LOG_LEVEL (default: none, the server's default, as `npm start` runs it).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -32,7 +33,7 @@ async function freePort(): Promise<number> {
 
 async function start(args: string[], env: Record<string, string>, ready: string): Promise<{ proc: ChildProcess; base: string }> {
   const port = await freePort();
-  const { DATABASE_URL: _d, REDIS_URL: _r, SESSIONLINK_SEED: _s, ...inherited } = process.env;
+  const { DATABASE_URL: _d, REDIS_URL: _r, SESSIONLINK_SEED: _s, LOG_LEVEL: _l, LOG_FORMAT: _f, ...inherited } = process.env;
   const proc = spawn(process.execPath, [...(process.env.CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/sl-prof'] : []), '--import', 'tsx', ...args], {
     cwd: root, env: { ...inherited, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'inherit']
   });
@@ -77,7 +78,8 @@ if (!only || only.includes('peer')) {
 }
 const dir = mkdtempSync(join(tmpdir(), 'sl-cpu-'));
 writeFileSync(join(dir, 'seed.json'), JSON.stringify(seed));
-const env: Record<string, string> = { DATA_DIR: dir, SESSIONLINK_SEED: join(dir, 'seed.json'), LOG_LEVEL: 'warn' };
+const env: Record<string, string> = { DATA_DIR: dir, SESSIONLINK_SEED: join(dir, 'seed.json') };
+if (process.env.CPU_LOG_LEVEL) env.LOG_LEVEL = process.env.CPU_LOG_LEVEL;
 if (process.env.CPU_DATABASE_URL) env.DATABASE_URL = process.env.CPU_DATABASE_URL;
 const sl = await start(['src/server.ts'], env, '/healthz');
 const post = async (body: string): Promise<any> => (await fetch(sl.base + '/oauth20/token', { method: 'POST', headers: form, body })).json();

@@ -1,14 +1,18 @@
 // npm run bench: throughput and p99 latency of Sessionlink against a bare Fastify route (the limit)
 // and oidc-provider (the peer). Each server runs as its own child process on 127.0.0.1. Each ratio
 // comes from runs taken by turns with its yardstick (see paired()).
+// Sessionlink runs as `npm start` runs it: the default log level (info, one access line per
+// request) and every default hook, its stdout going to a file as a deployed server's would (not a
+// terminal, so JSON lines written in batches); only its seed raises the per-key and per-IP budgets.
 // Env: BENCH_SECONDS (default 3), BENCH_CONNECTIONS (default 10), BENCH_RUNS (default 5),
 // BENCH_WARMUP_SECONDS (default 2), DATABASE_URL (adds the PostgreSQL cases), BENCH_SCALE (default
 // 1000000: validation and issuance again with that many live sessions in the database against
 // 1,000, with the server's peak resident memory; 0 skips it), BENCH_PARTS (`cases`, `scale`, or
-// both, the default).
+// both, the default), BENCH_QUIET (default 1: SQLite validation and issuance again with
+// LOG_LEVEL=warn, the quiet-logging rows beside the default ones; 0 skips them).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +31,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS || 2);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 /** `cases`, `scale` or both (default): which parts to run. */
 const PARTS = (process.env.BENCH_PARTS ?? 'cases,scale').split(',');
+const QUIET = process.env.BENCH_QUIET !== '0';
 
 interface Request { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }
 interface CaseResult { case: string; rps: number; p99: number; cpu: number; runs: Run[] }
@@ -44,13 +49,20 @@ async function freePort(): Promise<number> {
 
 interface Child { proc: ChildProcess; base: string; stderr: () => string }
 
-async function start(args: string[], env: Record<string, string>, readyPath: string): Promise<Child> {
+/**
+ * `stdoutFile`: where the server's stdout goes (appended); /dev/null without one. Either way not a
+ * terminal, so a Sessionlink server writes JSON lines in batches, as when deployed.
+ */
+async function start(args: string[], env: Record<string, string>, readyPath: string, stdoutFile?: string): Promise<Child> {
   const port = await freePort();
   // DATABASE_URL and REDIS_URL reach a server only when its case names them: the SQLite cases
-  // must not inherit the PostgreSQL URL that turns the PostgreSQL cases on.
-  const { DATABASE_URL: _db, REDIS_URL: _redis, SESSIONLINK_SEED: _seed, ...inherited } = process.env;
+  // must not inherit the PostgreSQL URL that turns the PostgreSQL cases on. Nor does the shell's
+  // LOG_LEVEL or LOG_FORMAT: a server logs as `npm start` would unless its case says otherwise.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, SESSIONLINK_SEED: _seed, LOG_LEVEL: _level, LOG_FORMAT: _format, ...inherited } = process.env;
   const childEnv: NodeJS.ProcessEnv = { ...inherited, ...env, PORT: String(port), HOST: '127.0.0.1' };
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const out = stdoutFile === undefined ? 'ignore' : openSync(stdoutFile, 'a');
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: childEnv, stdio: ['ignore', out, 'pipe'] });
+  if (typeof out === 'number') closeSync(out); // the child has its own copy
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   const base = `http://127.0.0.1:${port}`;
@@ -192,7 +204,7 @@ async function filledServer(sessions: number): Promise<Filled> {
   await fillSessions(dataDir, secret, sessions);
   process.stderr.write(`  (filled ${sessions} sessions in ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
-  const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn' }, '/healthz');
+  const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SECRET: secret, SESSIONLINK_SEED: join(dataDir, 'seed.json') }, '/healthz', join(dataDir, 'stdout.log'));
   const anon = await postForm(child.base, '/oauth20/token', 'grant_type=client_credentials');
   const label = sessions >= 1_000_000 ? `${sessions / 1_000_000}M` : sessions >= 1000 ? `${sessions / 1000}k` : String(sessions);
   return { child, dataDir, token: anon.access_token as string, label };
@@ -200,16 +212,33 @@ async function filledServer(sessions: number): Promise<Filled> {
 
 async function dropFilled(f: Filled): Promise<void> {
   await stop(f.child);
+  recordStdout(`sqlite ${f.label} sessions`, join(f.dataDir, 'stdout.log'));
   rmSync(f.dataDir, { recursive: true, force: true });
 }
 
 interface Yardsticks { limit: Target; peer: Target }
 
-// Every server gets a seed file, so none starts the demo storefront beside it.
-async function sessionlinkCases(label: string, env: Record<string, string>, y: Yardsticks, ratios: Record<string, number>, cpuRatios: Record<string, number>): Promise<CaseResult[]> {
+/** What a server wrote to stdout: access lines and bytes (proof of the logging it ran with). */
+const stdoutStats: Record<string, { accessLines: number; bytes: number }> = {};
+
+function recordStdout(label: string, file: string): void {
+  try {
+    const text = readFileSync(file, 'utf8');
+    const accessLines = text.split('\n').filter((l) => l.includes('"msg":"request completed"')).length;
+    stdoutStats[label] = { accessLines, bytes: statSync(file).size };
+    process.stderr.write(`  (${label}: ${accessLines} access lines, ${statSync(file).size} bytes of stdout)\n`);
+  } catch {
+    // no file: nothing to report
+  }
+}
+
+// Every server gets a seed file, so none starts the demo storefront beside it. `allCases`: all the
+// cases; otherwise validation and issuance only (the quiet-logging rows).
+async function sessionlinkCases(label: string, env: Record<string, string>, y: Yardsticks, ratios: Record<string, number>, cpuRatios: Record<string, number>, allCases = true): Promise<CaseResult[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-bench-'));
   writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(BENCH_SEED));
-  const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json'), LOG_LEVEL: 'warn' }, '/store/acme/SessionToken?format=json');
+  const stdoutFile = join(dataDir, 'stdout.log');
+  const child = await start(['src/server.ts'], { ...env, DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json') }, '/store/acme/SessionToken?format=json', stdoutFile);
   try {
     const base = child.base;
     const pid = child.proc.pid!;
@@ -229,6 +258,7 @@ async function sessionlinkCases(label: string, env: Record<string, string>, y: Y
     out.push(issue.a, issue.b);
     ratios[`${label} issuance / peer`] = issue.ratio;
     cpuRatios[`${label} issuance: peer's CPU per request / ours`] = issue.cpuRatio;
+    if (!allCases) return out;
     const exchange = await paired({ name: `${p} exchange dr_session_token`, base, pid, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: `grant_type=password&dr_session_token=${sessionToken}` } }, y.peer);
     out.push(exchange.a, exchange.b);
     ratios[`${label} exchange / peer`] = exchange.ratio;
@@ -239,6 +269,7 @@ async function sessionlinkCases(label: string, env: Record<string, string>, y: Y
     return out;
   } finally {
     await stop(child);
+    recordStdout(label, stdoutFile);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -258,6 +289,7 @@ async function main(): Promise<void> {
       peer: { name: 'peer: oidc-provider client_credentials', base: peer.base, pid: peer.proc.pid!, req: { method: 'POST', path: '/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials' } }
     };
     results.push(...await sessionlinkCases('sqlite', {}, y, ratios, cpuRatios));
+    if (QUIET) results.push(...await sessionlinkCases('sqlite-quiet', { LOG_LEVEL: 'warn' }, y, ratios, cpuRatios, false));
     if (process.env.DATABASE_URL) results.push(...await sessionlinkCases('postgres', { DATABASE_URL: process.env.DATABASE_URL }, y, ratios, cpuRatios));
     else process.stderr.write('  (DATABASE_URL unset: PostgreSQL cases skipped)\n');
   } finally {
@@ -295,7 +327,7 @@ async function main(): Promise<void> {
   mkdirSync(join(here, 'results'), { recursive: true });
   writeFileSync(join(here, 'results', 'latest.json'), JSON.stringify({
     date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model,
-    seconds: SECONDS, connections: CONNECTIONS, runs: RUNS, warmupSeconds: WARMUP, results, ratios, cpuRatios, scale
+    seconds: SECONDS, connections: CONNECTIONS, runs: RUNS, warmupSeconds: WARMUP, results, ratios, cpuRatios, scale, stdout: stdoutStats
   }, null, 2) + '\n');
 }
 

@@ -14,7 +14,7 @@ import { tokenInfoRoutes } from './routes/token-info.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthExtrasRoutes } from './routes/oauth-extras.js';
 import { installMetrics } from './http/metrics.js';
-import { lazyRequestLogger } from './http/request-logger.js';
+import { AccessLogController, installAccessLog, lazyRequestLogger } from './http/request-logger.js';
 import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './routes/shopper-api.js';
 import { registrationRoutes } from './routes/registration.js';
@@ -65,6 +65,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
     childLoggerFactory: lazyRequestLogger,
+    // One access line per request, written when the response is sent (src/http/request-logger.ts).
+    logController: options.logger ? new AccessLogController() : undefined,
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimit,
     // Path parameters are bounded; longer ones get 414 (frameworkError).
@@ -76,6 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const ctx: Ctx = { db, secret: config.secret, now: options.now ?? Date.now };
   app.decorate('ctx', ctx);
   app.decorate('config', config);
+  if (options.logger) installAccessLog(app);
 
   await app.register(formbody, { bodyLimit: config.bodyLimit });
   // Real clients POST an empty body with `Content-Type: application/json` and everything in the

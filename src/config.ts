@@ -32,6 +32,8 @@ export interface Config {
    * "every hop": then any client could name its own address.
    */
   trustProxy: TrustProxy;
+  /** Log line format (LOG_FORMAT): `json`, `pretty`, or null/absent = pretty when stdout is a terminal. */
+  logFormat?: 'json' | 'pretty' | null;
   /** Largest request body accepted, in bytes (BODY_LIMIT, default 16 KiB). */
   bodyLimit: number;
   /** Port of the demo storefront (DEMO_PORT, default 8081); started only with the demo (--demo). */
@@ -214,6 +216,13 @@ function originOf(value: string, name: string): string {
   }
 }
 
+function logFormatOf(value: string | undefined): 'json' | 'pretty' | null {
+  if (value === undefined || value === '') return null;
+  const format = value.toLowerCase();
+  if (format === 'json' || format === 'pretty') return format;
+  throw new Error(`LOG_FORMAT must be json or pretty (or unset: pretty on a terminal, JSON otherwise), got "${value}"`);
+}
+
 /** Where the SQLite file and the generated secret live (DATA_DIR, default ./data), absolute. */
 export function dataDirOf(env: NodeJS.ProcessEnv): string {
   return resolve(env.DATA_DIR || './data');
@@ -288,6 +297,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
     publicStoreURL: originOf(env.PUBLIC_STORE_URL || local, 'PUBLIC_STORE_URL'),
     publicApiURL: originOf(env.PUBLIC_API_URL || local, 'PUBLIC_API_URL'),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    logFormat: logFormatOf(env.LOG_FORMAT),
     bodyLimit: intOf(env.BODY_LIMIT, 16 * 1024, 'BODY_LIMIT'),
     demoPort: intOf(env.DEMO_PORT, 8081, 'DEMO_PORT'),
     demoPortSet,

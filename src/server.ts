@@ -1,4 +1,3 @@
-import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
@@ -6,9 +5,9 @@ import { openDatabase } from './db/open.js';
 import type { Ctx } from './domain/context.js';
 import { DEMO_SEED, seedAtStart } from './domain/seed.js';
 import { sweepExpired } from './domain/sessions.js';
-import { LOG_REDACT, LOG_SERIALIZERS } from './http/redact.js';
 import { demoBanner } from './banner.js';
 import { setDemoStorefrontURL } from './routes/home.js';
+import { openLogging } from './logging.js';
 
 const SWEEP_INTERVAL_MS = 60_000;
 
@@ -18,7 +17,8 @@ async function main(): Promise<void> {
   if (demo && config.production) {
     throw new Error('refusing to run the demo (its keys and password are published) with NODE_ENV=production; start without --demo / SESSIONLINK_DEMO and give --seed FILE');
   }
-  const log = pino({ level: config.logLevel });
+  const logging = openLogging(config);
+  const log = logging.logger;
   const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx: Ctx = { db, secret: config.secret, now: Date.now };
   const seeded = await seedAtStart(ctx, { demo, production: config.production === true, seedFile: config.seedFile });
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   if (config.production && config.metricsToken === null && config.metricsPort === null) {
     log.warn('/metrics is open on the API port; set METRICS_TOKEN or METRICS_PORT to keep it from the public');
   }
-  const app = await buildApp({ config, db, logger: { level: config.logLevel, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
+  const app = await buildApp({ config, db, logger: logging.fastify });
   await app.listen({ port: config.port, host: config.host });
   if (app.metricsServer !== null) {
     await app.metricsServer.listen({ port: config.metricsPort ?? 0, host: config.metricsHost ?? config.host });
@@ -75,6 +75,8 @@ async function main(): Promise<void> {
     await storefront?.close();
     await app.close();
     await db.destroy();
+    // Log lines are written in batches: the last ones reach stdout before the process ends.
+    await logging.flush();
     process.exit(0);
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -139,10 +139,8 @@ export function installErrorHandling(app: FastifyInstance): void {
     routes.push({ methods: [options.method].flat(), pattern: pathPattern(options.url ?? options.path ?? ''), options });
   });
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    // A 5xx is logged once, by its access line at `error` with this error (src/http/request-logger.ts).
     const serviceError = toServiceError(err, request);
-    if (serviceError.status >= 500) {
-      request.log.error({ err }, 'request failed');
-    }
     return sendError(request, reply, serviceError, surfaceOf(request));
   });
   app.setNotFoundHandler(async (request, reply) => {

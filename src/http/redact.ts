@@ -4,6 +4,14 @@ const SECRET_PARAMS = new Set([
   'dr_limited_token', 'handoff', 'password', 'client_secret', 'code', 'csrf'
 ]);
 
+/** Any other name that says it carries a secret (`new_password`, `id_token_hint`, …) is one too. */
+const SECRET_WORDS = /token|secret|passw|handoff|csrf/;
+
+function isSecretParam(name: string): boolean {
+  const lower = name.toLowerCase();
+  return SECRET_PARAMS.has(lower) || SECRET_WORDS.test(lower);
+}
+
 /** The URL with every secret query value replaced by `[redacted]`. */
 export function redactURL(url: string): string {
   const q = url.indexOf('?');
@@ -17,7 +25,7 @@ export function redactURL(url: string): string {
     } catch {
       // keep the raw name
     }
-    return SECRET_PARAMS.has(name.toLowerCase()) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    return isSecretParam(name) ? `${pair.slice(0, eq)}=[redacted]` : pair;
   });
   return `${url.slice(0, q)}?${parts.join('&')}`;
 }
