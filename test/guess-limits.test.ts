@@ -270,8 +270,9 @@ test('eight parallel correct logins on one session lock nobody out: a lost race 
   const browser = await browserSessionToken(app);
   const answers = await Promise.all(Array.from({ length: 8 }, async () =>
     await post(app, '/oauth20/token', { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: browser.sessionToken }, BASIC, '203.0.113.20')));
-  assert.equal(answers.filter((r) => r.statusCode === 200).length, 1, 'one login re-keys the session');
-  assert.ok(answers.filter((r) => r.statusCode === 400).length >= 5, 'the others lost the race (invalid_grant)');
+  // One login re-keys the session; the others prove the same shopper, so they join the session it
+  // made instead of failing: none of them is a failed password, and none meets a lockout.
+  assert.deepEqual(answers.map((r) => r.statusCode), Array(8).fill(200), answers.map((r) => r.body).join('\n'));
   const next = await post(app, '/oauth20/token', { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, BASIC, '203.0.113.20');
   assert.equal(next.statusCode, 200, `the shopper can still log in: ${next.body}`);
 });

@@ -9,7 +9,9 @@ const METHOD_STUBS: Record<string, string> = {
   '/oauth20/token': 'DELETE,GET,PATCH,PUT',
   '/oauth20/token.json': 'DELETE,GET,PATCH,PUT',
   '/oauth20/token.xml': 'DELETE,GET,PATCH,PUT',
-  '/oauth20/access-tokens': 'PATCH,POST,PUT'
+  '/oauth20/access-tokens': 'PATCH,POST,PUT',
+  '/oauth20/access-tokens.json': 'PATCH,POST,PUT',
+  '/oauth20/access-tokens.xml': 'PATCH,POST,PUT'
 };
 
 function methodsOf(method: string | string[]): string[] {

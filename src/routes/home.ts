@@ -56,7 +56,7 @@ export const FAVICON: Buffer = icon();
 
 /** Answers `GET /favicon.ico` on any Fastify app (the API and the demo storefront). */
 export function faviconRoute(app: FastifyInstance): void {
-  app.get('/favicon.ico', { schema: { hide: true } }, async (_request, reply: FastifyReply) =>
+  app.get('/favicon.ico', async (_request, reply: FastifyReply) =>
     reply.header('cache-control', 'public, max-age=86400').type('image/x-icon').send(FAVICON));
 }
 
@@ -93,7 +93,7 @@ ${items.join('\n')}
 
 export function homeRoutes(app: FastifyInstance): void {
   const api = app.config.publicApiURL;
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/', async (_request, reply) => {
     reply.header('content-security-policy', PAGE_CSP);
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');

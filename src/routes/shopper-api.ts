@@ -30,6 +30,11 @@ function bodyItems(request: FastifyRequest, wrapper: 'cart' | 'lineItems'): Arra
   return cartItems(wrapper === 'cart' ? inner : { lineItems: inner });
 }
 
+function hasBodyKey(request: FastifyRequest, key: string): boolean {
+  const body = request.body;
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && key in body;
+}
+
 function cartItems(cart: unknown): Array<{ productId: string; quantity: number }> {
   const lineItems = (cart as { lineItems?: { lineItem?: unknown } } | null)?.lineItems?.lineItem;
   const list = lineItems === undefined ? [] : Array.isArray(lineItems) ? lineItems : [lineItems];
@@ -231,7 +236,9 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
       if (param(caller.params, 'quantity') !== undefined) {
         throw new CartInvalid('Missing required parameter "productId"');
       }
-      if (required) {
+      // A `{"cart":…}` body that names no line items (Digital River's create-cart posts `{"cart":""}`)
+      // is a request for the cart, not a forgotten productId.
+      if (required && !hasBodyKey(request, 'cart')) {
         throw new CartInvalid('Nothing to add: send productId (and quantity) as parameters, or a {"cart":{"lineItems":{"lineItem":[{"product":{"id":"…"},"quantity":1}]}}} body; GET reads the cart');
       }
       return (await getActiveCart(ctx, caller.session)).view;

@@ -51,8 +51,10 @@ test('without a seed file and without --demo the server starts with no sites, sa
   });
   assert.equal(login.status, 401, 'the published demo credentials do not exist');
   await assert.rejects(fetch(`http://127.0.0.1:${demoPort}/`), 'no demo storefront');
-  const lines = server.output().split('\n').filter((l) => l.includes('starting with no sites'));
-  assert.equal(lines.length, 1, server.output());
+  // Log lines are written in batches (at most a second late): wait for the start-up line.
+  const noSites = (): string[] => server.output().split('\n').filter((l) => l.includes('starting with no sites'));
+  for (let i = 0; i < 50 && noSites().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(noSites().length, 1, server.output());
   assert.ok(!server.output().includes('app-secret-123'), 'no demo banner');
 });
 

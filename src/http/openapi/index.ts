@@ -25,7 +25,7 @@ const SUFFIX = /\.(json|xml)$/;
 export type Lookup = { operation: Operation } | { variantOf: string } | null;
 
 /**
- * The documentation of one route: its own entry, or, for a Shopper API path with a `.json` or
+ * The documentation of one route: its own entry, or, for a Shopper API or token-information path with a `.json` or
  * `.xml` suffix, its base path's entry (the variant is left out of the document; the base
  * operation's description says the suffix exists). Null: undocumented.
  */
@@ -33,7 +33,7 @@ export function lookupOperation(method: string, url: string): Lookup {
   const key = `${method.toUpperCase()} ${url}`;
   const operation = DOCUMENTED[key];
   if (operation !== undefined) return { operation };
-  if (url.startsWith('/v1/shoppers') && SUFFIX.test(url)) {
+  if ((url.startsWith('/v1/shoppers') || url.startsWith('/oauth20/access-tokens')) && SUFFIX.test(url)) {
     const base = `${method.toUpperCase()} ${url.replace(SUFFIX, '')}`;
     if (DOCUMENTED[base] !== undefined) return { variantOf: base };
   }

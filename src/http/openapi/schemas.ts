@@ -78,7 +78,7 @@ const ShopperProfile = Type.Object({
   emailAddress: Type.String(),
   locale: Type.String({ examples: ['en_US'] }),
   currency: Type.String({ examples: ['USD'] }),
-  ipAddress: Type.String({ description: 'The shopper\'s IP address as last set; empty when unknown' })
+  ipAddress: Type.Optional(Type.String({ description: 'The shopper\'s IP address as last set on the session; empty when unknown, absent in the answer to a registration (no session)' }))
 });
 
 export const SCHEMAS = {
