@@ -59,7 +59,7 @@ describe('demo storefront: sign-in', () => {
     });
   }
 
-  it('refuses a sign-in post without the form\'s token or from another origin, and changes nothing', async () => {
+  it('refuses a sign-in post without the form\'s token or from another origin; the form, posted properly, signs in under a new cookie', async () => {
     const { cookie, csrf } = await formPage();
     const refusals = [
       await post('/login', null, { ...JANE, csrf }),
@@ -81,11 +81,17 @@ describe('demo storefront: sign-in', () => {
     const ok = await post('/login', cookie, { ...JANE, csrf }, { origin: shopBase, 'sec-fetch-site': 'same-origin' });
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.get('location'), '/');
-    const signedIn = await (await fetch(`${shopBase}/`, { headers: { cookie } })).text();
+    // A new storefront cookie names the signed-in shopper; the one from before names nobody.
+    const fresh = /storefront_sid=[0-9a-f]+/.exec(ok.headers.get('set-cookie') ?? '')?.[0];
+    assert.ok(fresh !== undefined && fresh !== cookie, 'the storefront cookie is renewed at sign-in');
+    const before = await (await fetch(`${shopBase}/`, { headers: { cookie } })).text();
+    assert.doesNotMatch(before, /Signed in as/);
+    assert.equal((await fetch(`${shopBase}/checkout`, { headers: { cookie }, redirect: 'manual' })).headers.get('location'), '/');
+    const signedIn = await (await fetch(`${shopBase}/`, { headers: { cookie: fresh } })).text();
     assert.match(signedIn, /Signed in as <strong>Jane<\/strong>/);
     assert.doesNotMatch(signedIn, /<form id="signin"/);
     // Checkout works for it too: the web-checkout redirect to the hosted cart.
-    const checkout = await fetch(`${shopBase}/checkout`, { headers: { cookie }, redirect: 'manual' });
+    const checkout = await fetch(`${shopBase}/checkout`, { headers: { cookie: fresh }, redirect: 'manual' });
     assert.equal(checkout.status, 302);
     assert.match(checkout.headers.get('location') ?? '', /\/store\/acme\/en_US\/DisplayThreePgCheckoutShoppingCartPage\?handoff=/);
   });

@@ -172,7 +172,7 @@ function page(options: StorefrontOptions, state: PageState): string {
       <label for="username">Username</label>
       <input id="username" name="username" autocomplete="username" maxlength="200" required value="${escapeHTML(loginFailed ? flash.username ?? '' : '')}"${loginFailed ? ' aria-describedby="signin-error"' : ''}>
       <label for="password">Password</label>
-      <input id="password" name="password" type="password" autocomplete="current-password" maxlength="200" required>
+      <input id="password" name="password" type="password" autocomplete="current-password" maxlength="200" required${loginFailed ? ' autofocus' : ''}>
       <button type="submit">Sign in</button>
       <p class="hint">Signing in keeps what is already in your cart.</p>
     </form>`
@@ -379,14 +379,16 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     return sid !== null && /^[0-9a-f]{48}$/.test(sid) ? sid : null;
   }
 
+  /** A new storefront cookie for this browser. */
+  function newSid(reply: FastifyReply): string {
+    const sid = randomBytes(24).toString('hex');
+    reply.header('set-cookie', `${COOKIE}=${sid}; Path=/; HttpOnly; SameSite=Lax`);
+    return sid;
+  }
+
   /** This browser's storefront cookie, set now when it has none. */
   function ensureSid(request: FastifyRequest, reply: FastifyReply): string {
-    let sid = sessionOf(request);
-    if (sid === null) {
-      sid = randomBytes(24).toString('hex');
-      reply.header('set-cookie', `${COOKIE}=${sid}; Path=/; HttpOnly; SameSite=Lax`);
-    }
-    return sid;
+    return sessionOf(request) ?? newSid(reply);
   }
 
   function bounded<T>(map: Map<string, T>, sid: string, value: T): void {
@@ -587,9 +589,13 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     } catch (err) {
       if (!(err instanceof SessionlinkError)) throw err;
     }
-    // The old limited pair died with the re-keying; the full pair replaces it.
-    bounded(shoppers, sid, shopper);
-    bounded(flashes, sid, { text: `Signed in as ${shopper.name}.${held === undefined ? '' : ' Your cart came with you.'}`, error: false });
+    // The old limited pair died with the re-keying; the full pair replaces it, under a new
+    // storefront cookie (as the store re-keys its own), so a cookie planted before the sign-in
+    // never names the signed-in shopper.
+    shoppers.delete(sid);
+    const signedIn = newSid(reply);
+    bounded(shoppers, signedIn, shopper);
+    bounded(flashes, signedIn, { text: `Signed in as ${shopper.name}.${held === undefined ? '' : ' Your cart came with you.'}`, error: false });
     return reply.redirect('/', 303);
   });
 
@@ -598,15 +604,17 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     if (sid === null) return refuseForm(reply);
     const held = shoppers.get(sid);
     shoppers.delete(sid);
+    flashes.delete(sid);
     // Forget the full token: revoke it (the shopper's saved cart stays with the account).
     if (held !== undefined) await held.session.logout().catch(() => undefined);
+    const guest = newSid(reply);
     try {
       const session = await client.startSession({ type: 'anonymous' });
-      bounded(shoppers, sid, { session, own: true, name: null, locale: null });
-      bounded(flashes, sid, { text: 'Signed out. You are shopping as a guest now, with a new, empty cart.', error: false });
+      bounded(shoppers, guest, { session, own: true, name: null, locale: null });
+      bounded(flashes, guest, { text: 'Signed out. You are shopping as a guest now, with a new, empty cart.', error: false });
     } catch (err) {
       if (!(err instanceof SessionlinkError)) throw err;
-      bounded(flashes, sid, { text: 'Signed out.', error: false });
+      bounded(flashes, guest, { text: 'Signed out.', error: false });
     }
     return reply.redirect('/', 303);
   });
