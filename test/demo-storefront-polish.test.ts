@@ -111,6 +111,17 @@ describe('demo storefront: the rough edges', () => {
     // The store's page works without JavaScript: a product goes into the cart.
     await page.getByRole('button', { name: 'Add Gizmo to cart' }).click();
     await page.getByLabel('Quantity of Gizmo').waitFor();
+
+    // Signing in on the storefront works without JavaScript too, and Checkout then reaches the store.
+    await page.goto(`${shopBase}/`);
+    await page.getByLabel('Username').fill('jane');
+    await page.getByLabel('Password').fill('Correct-Horse-9');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#signed-in').filter({ hasText: 'Signed in as Jane' }).waitFor();
+    assert.ok(await page.getByRole('button', { name: 'Checkout' }).isEnabled());
+    await page.getByRole('button', { name: 'Checkout' }).click();
+    await page.waitForURL((url) => url.origin === apiBase && url.pathname.endsWith('DisplayThreePgCheckoutShoppingCartPage'));
+    assert.equal(await page.getByRole('heading', { name: 'Your cart' }).isVisible(), true);
     await context.close();
   });
 

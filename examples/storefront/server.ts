@@ -222,7 +222,8 @@ function page(options: StorefrontOptions, state: PageState): string {
   #status { font-size: .9rem; color: #3d4656; margin: 0; grid-column: 1 / -1; }
   #status:empty { display: none; }
   .error, #status.error { color: #b42318; }
-  .noscript { grid-column: 1 / -1; border-left: 4px solid #f5b400; }
+  main > noscript { grid-column: 1 / -1; }
+  .noscript { border-left: 4px solid #f5b400; }
   .noscript p { margin: .4rem 0; }
   code { font-size: .85em; }
 </style>
@@ -241,7 +242,7 @@ function page(options: StorefrontOptions, state: PageState): string {
     <p>Signing in below works without JavaScript too; after that, “Checkout” takes your account's cart to the store.</p>
   </section></noscript>
   <p id="status" class="${statusClass}" role="status" aria-live="polite" aria-atomic="true">${escapeHTML(statusText)}</p>
-  <section aria-labelledby="products-h">
+  <section class="needs-js" aria-labelledby="products-h">
     <h2 id="products-h">Products</h2>
     <ul id="products"><li class="needs-js">Loading…</li></ul>
   </section>
@@ -250,9 +251,9 @@ function page(options: StorefrontOptions, state: PageState): string {
       <h2 id="account-h">Your account</h2>
       ${account}
     </section>
-    <section aria-labelledby="cart-h">
+    <section${state.name === null ? ' class="needs-js"' : ''} aria-labelledby="cart-h">
       <h2 id="cart-h">Your cart</h2>
-      <div id="cart"><p class="needs-js">Loading…</p></div>
+      <div id="cart"><p class="needs-js">Loading…</p><noscript><p>“Checkout” shows your account's cart at the store.</p></noscript></div>
       <form method="get" action="/checkout"><button id="checkout" type="submit" aria-describedby="checkout-hint"${state.name === null ? ' disabled' : ''}>Checkout</button></form>
       <p id="checkout-hint" class="hint needs-js">Add a product to your cart to check out.</p>
     </section>
