@@ -198,6 +198,17 @@ describe('demo storefront: sign-in', () => {
     await page.locator('#cart table').filter({ hasText: '1 × Gizmo' }).waitFor();
     assert.doesNotMatch(await page.locator('#cart').innerText(), /Gadget/);
 
+    // A storefront that forgot this browser (its cookie gone) joins the browser's store session
+    // again, which is Jane's signed-in one since checkout: its limited token may not read her
+    // profile, and the shop still lists products and her cart (the Gadget added before sign-out).
+    await context.clearCookies({ name: 'storefront_sid' });
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await page.locator('#products .price').first().waitFor();
+    assert.match(await page.locator('#products').innerText(), /Widget\s*\$19\.99/);
+    await page.locator('#cart table').filter({ hasText: '1 × Gadget' }).waitFor();
+    assert.equal(await page.locator('#status.error').count(), 0);
+
     assert.deepEqual(errors, []);
     await context.close();
   });

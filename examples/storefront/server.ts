@@ -445,10 +445,14 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     return { sid, shopper };
   }
 
+  /**
+   * The session's locale, from token info: it answers any live token, where the profile refuses a
+   * limited token on a signed-in session (a browser that signed in at the store).
+   */
   async function localeOf(shopper: Shopper): Promise<string> {
     if (shopper.locale === null) {
-      const me = await shopper.session.me();
-      shopper.locale = LOCALE.test(me.locale) ? me.locale : FALLBACK_LOCALE;
+      const info = await shopper.session.tokenInfo();
+      shopper.locale = LOCALE.test(info.locale) ? info.locale : FALLBACK_LOCALE;
       siteLocale = shopper.locale;
     }
     return shopper.locale;
