@@ -139,7 +139,7 @@ export function shopperMessage(err: SessionlinkError): string {
     return `The store is busy right now${says}. Wait ${wait} and try again.`;
   }
   if (err.status === 400) {
-    return `The store did not accept that${says}. Check the quantities in your cart (Checkout shows them all) and try again.`;
+    return `The store did not accept that${says}. Check the quantities in your cart and try again.`;
   }
   if (err.status === 403) {
     return `The store did not allow that${says}. Reload the page and try again.`;
