@@ -4,9 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { BASIC, buildTestApp, OTHER_SITE } from './helpers.js';
+import { BASIC, buildTestApp, OTHER_SITE, tokenRequest } from './helpers.js';
 import { DEMO_SEED } from '../src/domain/seed.js';
 
+const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
 
 function errorCode(res: LightMyRequestResponse): string | undefined {
@@ -47,3 +48,41 @@ test('finding 1: registration\'s 409 "username taken" is a username oracle; its 
   // Another address is not affected.
   assert.equal((await register('jane', '198.51.100.8')).statusCode, 409);
 });
+
+test('finding 2: on a site that lists allowedOrigins, a cross-site GET navigation to web-checkout from an unlisted page gets 403, not a handoff', async (t) => {
+  // The attacker's page links (or script-navigates) the victim's browser to web-checkout with the
+  // attacker's token in the query: the round-two Origin check covers POST only, and the attacker
+  // picks the method, so a GET moved an anonymous browser onto the attacker's session just the same.
+  const { app, db } = await buildTestApp(t);
+  const grant = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: OTHER_BASIC });
+  assert.equal(grant.statusCode, 200, grant.body);
+  const attackerToken = (grant.json() as { access_token: string }).access_token;
+  const url = `/v1/shoppers/me/carts/active/web-checkout?token=${attackerToken}`;
+  const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+  const handoffs = async (): Promise<number> => (await db.selectFrom('handoff_codes').select('hash').execute()).length;
+  const before = await handoffs();
+  const fromEvil = await app.inject({ method: 'GET', url, headers: { ...navigation, 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/' } });
+  assert.equal(fromEvil.statusCode, 403, fromEvil.body);
+  assert.match(fromEvil.body, /<code>forbidden<\/code>/);
+  // referrerpolicy="no-referrer" on the attacker's link: a cross-site navigation that names no page.
+  const hidden = await app.inject({ method: 'GET', url, headers: { ...navigation, 'sec-fetch-site': 'cross-site' } });
+  assert.equal(hidden.statusCode, 403);
+  const sibling = await app.inject({ method: 'GET', url, headers: { ...navigation, 'sec-fetch-site': 'same-site', referer: 'https://blog.other.example/' } });
+  assert.equal(sibling.statusCode, 403);
+  assert.equal(await handoffs(), before, 'no handoff code was made for a refused navigation');
+  // The store's own listed page, a typed URL or bookmark, and a server (no Sec-Fetch-Site) still get the handoff.
+  for (const headers of [
+    { ...navigation, 'sec-fetch-site': 'cross-site', referer: 'https://shop.other.example/cart' },
+    { ...navigation, 'sec-fetch-site': 'none' },
+    {}
+  ]) {
+    const ok = await app.inject({ method: 'GET', url, headers });
+    assert.equal(ok.statusCode, 302, ok.body);
+    assert.match(String(ok.headers.location), /\?handoff=[0-9a-f]{64}$/);
+  }
+  // A site without allowedOrigins keeps the documented rule (any page may link to web-checkout).
+  const acme = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).json() as { access_token: string };
+  const open = await app.inject({ method: 'GET', url: `/v1/shoppers/me/carts/active/web-checkout?token=${acme.access_token}`, headers: { ...navigation, 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/' } });
+  assert.equal(open.statusCode, 302);
+});
+

@@ -119,6 +119,29 @@ function checkPostOrigin(request: FastifyRequest, site: Site): void {
   throw new Forbidden('This page may not start a web checkout for this store');
 }
 
+/**
+ * A GET web-checkout is a top-level navigation, which carries no `Origin`, and it hands the browser
+ * that follows it onto the token's session just as a POST does; the attacker picks the method. So
+ * for a site that lists `allowedOrigins`, a navigation the browser marks as coming from another
+ * site (`Sec-Fetch-Site: cross-site` or `same-site`) must name a listed page in its `Referer`
+ * (browsers send the origin by default); otherwise 403. A typed URL or bookmark (`none`), a
+ * same-origin page, and callers that send no `Sec-Fetch-Site` (servers, old browsers) pass.
+ */
+function checkGetNavigation(request: FastifyRequest, site: Site): void {
+  const allowed = allowedOriginsOf(site);
+  if (allowed === null || allowed.includes('*')) return;
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (fetchSite !== 'cross-site' && fetchSite !== 'same-site') return;
+  let referer: string | null = null;
+  try {
+    referer = typeof request.headers.referer === 'string' ? new URL(request.headers.referer).origin : null;
+  } catch {
+    referer = null;
+  }
+  if (referer !== null && allowed.includes(referer)) return;
+  throw new Forbidden('This page may not start a web checkout for this store');
+}
+
 /** `path` and `path.json` (and `.xml`), one handler. */
 function both(path: string): string[] {
   return [path, `${path}.json`, `${path}.xml`];
@@ -455,7 +478,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
     handler: async (request, reply) => {
       const params = readParams(request, 'cart');
-      const caller = await authenticate(ctx, request, reply, params, request.method === 'POST' ? (site) => checkPostOrigin(request, site) : undefined);
+      const caller = await authenticate(ctx, request, reply, params, request.method === 'POST' ? (site) => checkPostOrigin(request, site) : (site) => checkGetNavigation(request, site));
       if (request.method === 'POST') {
         await applyCartBody(caller, request);
       }
