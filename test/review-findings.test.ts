@@ -3,9 +3,14 @@
 // a finding whose fix is not small and local (docs/security.md's round-three notes say what it needs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import { BASIC, buildTestApp, OTHER_SITE, tokenRequest } from './helpers.js';
-import { DEMO_SEED } from '../src/domain/seed.js';
+import { BASIC, buildTestApp, OTHER_SITE, testConfig, tokenRequest } from './helpers.js';
+import { DEMO_SEED, loadSeed, seedAtStart } from '../src/domain/seed.js';
+import { buildApp } from '../src/app.js';
+import { openDatabase } from '../src/db/open.js';
 
 const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
@@ -86,3 +91,65 @@ test('finding 2: on a site that lists allowedOrigins, a cross-site GET navigatio
   assert.equal(open.statusCode, 302);
 });
 
+test('finding 3: a database the previous version started without a seed file (so with the demo) no longer serves the demo\'s published credentials after the upgrade', async (t) => {
+  // Before seed_log existed, every start without a seed file loaded site "acme" with the README's
+  // keys and left no mark; removeDemoSites looked only at seed_log, so an upgraded production
+  // server kept answering acme-app / app-secret-123 (issue 12, finding 8, for upgraded databases).
+  const dataDir = mkdtempSync(join(tmpdir(), 'review-demo-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const secret = 'review-findings-secret-' + 'q'.repeat(24);
+  const config = testConfig({ dataDir, databaseURL: null, secret });
+  const old = await openDatabase({ databaseURL: null, dataDir });
+  await loadSeed({ db: old, secret, now: Date.now }, DEMO_SEED);
+  await old.deleteFrom('seed_log').execute();
+  await old.destroy();
+  const seedFile = join(dataDir, 'seed.json');
+  writeFileSync(seedFile, JSON.stringify({ sites: [{ ...OTHER_SITE }] }));
+  // The new version's start-up (src/server.ts) with a real seed, in production.
+  const db = await openDatabase({ databaseURL: null, dataDir });
+  const seeded = await seedAtStart({ db, secret, now: Date.now }, { demo: false, production: true, seedFile });
+  const app = await buildApp({ config, db });
+  t.after(async () => { await app.close(); await db.destroy(); });
+  assert.deepEqual(seeded.removedDemoSites, ['acme']);
+  const published = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC });
+  assert.equal(published.statusCode, 401, published.body);
+  assert.equal((await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json' })).statusCode, 404);
+  assert.equal((await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: OTHER_BASIC })).statusCode, 200);
+});
+
+test('finding 3: a site "acme" the operator made with keys of their own is not taken for the old demo', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'review-demo-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const secret = 'review-findings-secret-' + 'q'.repeat(24);
+  const old = await openDatabase({ databaseURL: null, dataDir });
+  const own = { ...DEMO_SEED.sites[0]!, apiKeys: [{ key: 'acme-app', type: 'confidential' as const, secret: 'a-secret-of-their-own-0123456789' }] };
+  await loadSeed({ db: old, secret, now: Date.now }, { sites: [own] });
+  await old.deleteFrom('seed_log').execute();
+  await old.destroy();
+  const db = await openDatabase({ databaseURL: null, dataDir });
+  const seeded = await seedAtStart({ db, secret, now: Date.now }, { demo: false, production: true, seedFile: null });
+  const app = await buildApp({ config: testConfig({ dataDir, databaseURL: null, secret }), db });
+  t.after(async () => { await app.close(); await db.destroy(); });
+  assert.deepEqual(seeded.removedDemoSites, []);
+  const theirs = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: 'Basic ' + Buffer.from('acme-app:a-secret-of-their-own-0123456789').toString('base64') });
+  assert.equal(theirs.statusCode, 200, theirs.body);
+});
+
+test('finding 3: npm start (the demo) still starts on a database the previous version filled with the demo', async (t) => {
+  // loadDemo refused a site "acme" without a demo mark in seed_log, so every developer database of
+  // the previous version stopped `npm start` with "a site that the demo did not make".
+  const dataDir = mkdtempSync(join(tmpdir(), 'review-demo-'));
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const secret = 'review-findings-secret-' + 'q'.repeat(24);
+  const old = await openDatabase({ databaseURL: null, dataDir });
+  await loadSeed({ db: old, secret, now: Date.now }, DEMO_SEED);
+  await old.deleteFrom('seed_log').execute();
+  await old.destroy();
+  const db = await openDatabase({ databaseURL: null, dataDir });
+  await seedAtStart({ db, secret, now: Date.now }, { demo: true, production: false, seedFile: null });
+  const app = await buildApp({ config: testConfig({ dataDir, databaseURL: null, secret }), db });
+  t.after(async () => { await app.close(); await db.destroy(); });
+  assert.equal((await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).statusCode, 200);
+  // It is the demo now, marked as such: a later start without --demo removes it.
+  assert.equal((await db.selectFrom('seed_log').select('demo').where('kind', '=', 'site').where('id', '=', 'acme').executeTakeFirstOrThrow()).demo, 1);
+});
