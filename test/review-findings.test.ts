@@ -153,3 +153,24 @@ test('finding 3: npm start (the demo) still starts on a database the previous ve
   // It is the demo now, marked as such: a later start without --demo removes it.
   assert.equal((await db.selectFrom('seed_log').select('demo').where('kind', '=', 'site').where('id', '=', 'acme').executeTakeFirstOrThrow()).demo, 1);
 });
+
+test('finding 4: a visitor holding the storefront\'s token (issued to the confidential key) cannot pre-claim a partner\'s externalReferenceId', { skip: 'finding 4: linking an externalReferenceId must need the key secret, which breaks the plugin\'s create_shopper; needs a decision' }, async (t) => {
+  // Digital River's plugin gets its token with the confidential key and hands it to its pages
+  // (test/dr-compat-browser.test.ts does the same), so every visitor holds "a token issued to a
+  // confidential key", which registration takes for the site's server. The visitor registers the
+  // partner id the next customer will get (WordPress user ids are sequential) with a password of
+  // their own; that customer's first client_credentials sign-in then lands on the attacker's
+  // shopper, whose password the attacker knows.
+  const { app } = await buildTestApp(t);
+  const pageToken = ((await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).json() as { access_token: string }).access_token;
+  const claim = await app.inject({
+    method: 'POST', url: '/v1/shoppers', headers: { ...JSON_HEADERS, authorization: `Bearer ${pageToken}` },
+    payload: JSON.stringify({ shopper: { username: 'mallory@example.com', password: 'Mall0ry-Pass!', emailAddress: 'mallory@example.com', externalReferenceId: 'wp-1001' } })
+  });
+  assert.equal(claim.statusCode, 403, claim.body);
+  // The real customer wp-1001 signs in for the first time: a shopper of their own, not Mallory's.
+  const victim = await tokenRequest(app, { grant_type: 'client_credentials', dr_external_reference_id: 'wp-1001' }, { authorization: BASIC });
+  assert.equal(victim.statusCode, 200);
+  const mallory = await tokenRequest(app, { grant_type: 'password', username: 'mallory@example.com', password: 'Mall0ry-Pass!' }, { authorization: BASIC });
+  assert.equal(mallory.statusCode, 400, 'the attacker\'s password opens nothing');
+});
