@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import { BASIC, buildTestApp, OTHER_SITE, testConfig, tokenRequest } from './helpers.js';
+import { BASIC, buildTestApp, currentBackend, OTHER_SITE, testConfig, tokenRequest, useBackend } from './helpers.js';
 import { DEMO_SEED, loadSeed, seedAtStart } from '../src/domain/seed.js';
 import { buildApp } from '../src/app.js';
 import { openDatabase } from '../src/db/open.js';
@@ -191,3 +191,28 @@ test('finding 5: a table full of lockouts that an attacker made must not lock ev
   // A shopper's address that never failed anything: it has no failures, so it must not be refused.
   assert.equal(await limiter.count('client-ip:203.0.113.50', window, t0 + 100_001, 50), 0);
 });
+
+for (const backend of ['sqlite', 'postgres'] as const) {
+  test(`finding 6: a NUL or an over-long product id inside a wrapped cart body is a 400, not a 500 (${backend})`, async (t) => {
+    // Flat parameters refuse NUL and anything over 4096 characters (params.ts), but the line items
+    // of Digital River's wrapped bodies are read from the JSON directly; PostgreSQL refuses a NUL
+    // in text, so the query failed with 500.
+    const previous = currentBackend();
+    useBackend(backend);
+    const { app } = await buildTestApp(t).finally(() => useBackend(previous));
+    const token = ((await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, { authorization: BASIC })).json() as { access_token: string }).access_token;
+    const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
+    for (const [url, body] of [
+      ['/v1/shoppers/me/carts/active', { cart: { lineItems: { lineItem: [{ quantity: 1, product: { id: '1001\u0000' } }] } } }],
+      ['/v1/shoppers/me/carts/active/line-items', { lineItems: { lineItem: { quantity: 1, product: { id: '\u0000' } } } }],
+      ['/v1/shoppers/me/carts/active/web-checkout', { cart: { lineItems: { lineItem: [{ quantity: 1, product: { id: 'a\u0000' } }] } } }],
+      ['/v1/shoppers/me/carts/active', { cart: { lineItems: { lineItem: [{ quantity: 1, product: { id: '1'.repeat(5000) } }] } } }]
+    ] as const) {
+      const res = await app.inject({ method: 'POST', url, headers, payload: JSON.stringify(body) });
+      assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
+      assert.equal(errorCode(res), 'invalid-request');
+    }
+    const cart = await app.inject({ method: 'GET', url: '/v1/shoppers/me/carts/active', headers });
+    assert.equal((cart.json() as { cart: { totalItemsInCart: number } }).cart.totalItemsInCart, 0, 'nothing was added');
+  });
+}

@@ -11,7 +11,7 @@ import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, NotFound } from '../errors.js';
 import { bearerToken, requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
-import { param, readParams, wrappedBody, type Params } from '../http/params.js';
+import { MAX_PARAM_LENGTH, param, readParams, wrappedBody, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
 import { Prepared } from '../db/prepared.js';
 import { hashPassword } from '../crypto.js';
@@ -38,6 +38,8 @@ function cartItems(cart: unknown): Array<{ productId: string; quantity: number }
     const item = raw as { quantity?: unknown; product?: { id?: unknown } } | null;
     const id = item?.product?.id;
     if (typeof id !== 'string' && typeof id !== 'number') throw new CartInvalid('Each line item needs product.id');
+    // Read from the JSON directly, so the flat parameters' rules are applied here (PostgreSQL refuses a NUL in text).
+    if (String(id).includes('\0') || String(id).length > MAX_PARAM_LENGTH) throw new CartInvalid('product.id must be at most 4096 characters without NUL');
     const q = item?.quantity;
     return { productId: String(id), quantity: parseQuantity(q === undefined ? undefined : String(q), 1) };
   });
