@@ -216,3 +216,28 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     assert.equal((cart.json() as { cart: { totalItemsInCart: number } }).cart.totalItemsInCart, 0, 'nothing was added');
   });
 }
+
+for (const backend of ['sqlite', 'postgres'] as const) {
+  test(`finding 7: a NUL in a path parameter (site id, product, line item) is a 400, not a 500 (${backend})`, async (t) => {
+    const previous = currentBackend();
+    useBackend(backend);
+    const { app } = await buildTestApp(t).finally(() => useBackend(previous));
+    const token = ((await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, { authorization: BASIC })).json() as { access_token: string }).access_token;
+    const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
+    for (const [method, url] of [
+      ['GET', '/store/%00/SessionToken?format=json'],
+      ['GET', '/store/acme%00/SessionToken?format=json'],
+      ['GET', '/store/%00/en_US/DisplayThreePgCheckoutShoppingCartPage'],
+      ['GET', '/v1/shoppers/me/products/%00?apiKey=acme-public'],
+      ['GET', '/v1/shoppers/me/products/1001%00'],
+      ['DELETE', '/v1/shoppers/me/carts/active/line-items/%00']
+    ] as const) {
+      const res = await app.inject({ method, url, headers });
+      assert.equal(res.statusCode, 400, `${method} ${url}: ${res.body}`);
+      assert.doesNotMatch(res.body, /server_error|Internal/);
+    }
+    // The same routes still answer for real ids.
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/shoppers/me/products/1001?apiKey=acme-public', headers: { accept: 'application/json' } })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json' })).statusCode, 200);
+  });
+}
