@@ -241,3 +241,22 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     assert.equal((await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json' })).statusCode, 200);
   });
 }
+
+test('finding 8: client_credentials joins (dr_session_token or dr_limited_token) count against the session\'s join budget', async (t) => {
+  // Issue 14 added joins by client_credentials after the per-session budget of issue 12 was in
+  // place, and they skipped it: one session token minted without bound through that grant.
+  const site = { ...DEMO_SEED.sites[0]!, limits: { joinsPerSession: 3 } };
+  const { app, db } = await buildTestApp(t, { seed: { sites: [site, OTHER_SITE] } });
+  const action = await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json' });
+  const sessionToken = (action.json() as { session_token: string }).session_token;
+  const limited = ((await tokenRequest(app, { grant_type: 'password', dr_session_token: sessionToken }, { authorization: BASIC })).json() as { access_token: string }).access_token;
+  const statuses: number[] = [];
+  const refs: Array<Record<string, string>> = [{ dr_session_token: sessionToken }, { dr_limited_token: limited }, { dr_session_token: sessionToken }, { dr_limited_token: limited }];
+  for (const ref of refs) {
+    statuses.push((await tokenRequest(app, { grant_type: 'client_credentials', ...ref }, { authorization: BASIC })).statusCode);
+  }
+  assert.deepEqual(statuses, [200, 200, 429, 429], 'the password-grant exchange, then two joins, fill a budget of 3');
+  const rows = (await db.selectFrom('access_tokens').select('hash').execute()).length;
+  assert.equal((await tokenRequest(app, { grant_type: 'client_credentials', dr_session_token: sessionToken }, { authorization: BASIC })).statusCode, 429);
+  assert.equal((await db.selectFrom('access_tokens').select('hash').execute()).length, rows, 'nothing stored over budget');
+});
