@@ -260,3 +260,21 @@ test('finding 8: client_credentials joins (dr_session_token or dr_limited_token)
   assert.equal((await tokenRequest(app, { grant_type: 'client_credentials', dr_session_token: sessionToken }, { authorization: BASIC })).statusCode, 429);
   assert.equal((await db.selectFrom('access_tokens').select('hash').execute()).length, rows, 'nothing stored over budget');
 });
+
+test('finding 9: a full token\'s profile change meets the same e-mail rule as registration', async (t) => {
+  // POST /v1/shoppers/me checked only /^[^@\s]+@[^@\s]+$/, so an address registration refuses
+  // ("<x>@y", no domain dot, quotes) could be stored through the profile.
+  const { app } = await buildTestApp(t);
+  const token = ((await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, { authorization: BASIC })).json() as { access_token: string }).access_token;
+  const headers = { ...JSON_HEADERS, authorization: `Bearer ${token}` };
+  for (const emailAddress of ['<script>@example.com', 'jane@localhost', '"jane"@example.com']) {
+    const register = await app.inject({ method: 'POST', url: '/v1/shoppers?apiKey=acme-public', headers: JSON_HEADERS, payload: JSON.stringify({ shopper: { username: 'probe-user', password: 'Tr0ub4dor&3x', emailAddress } }) });
+    assert.equal(register.statusCode, 400, `registration refuses ${emailAddress}`);
+    const change = await app.inject({ method: 'POST', url: '/v1/shoppers/me', headers, payload: JSON.stringify({ shopper: { emailAddress } }) });
+    assert.equal(change.statusCode, 400, `the profile refuses ${emailAddress}: ${change.body}`);
+  }
+  const me = await app.inject({ method: 'GET', url: '/v1/shoppers/me', headers });
+  assert.equal((me.json() as { shopper: { emailAddress: string } }).shopper.emailAddress, 'jane@example.com');
+  const ok = await app.inject({ method: 'POST', url: '/v1/shoppers/me', headers, payload: JSON.stringify({ shopper: { emailAddress: 'jane.doe@example.com' } }) });
+  assert.equal((ok.json() as { shopper: { emailAddress: string } }).shopper.emailAddress, 'jane.doe@example.com');
+});

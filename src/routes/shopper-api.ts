@@ -15,7 +15,7 @@ import { MAX_PARAM_LENGTH, param, readParams, wrappedBody, type Params } from '.
 import { sendDocument, shopperFormat } from '../http/render.js';
 import { Prepared } from '../db/prepared.js';
 import { hashPassword } from '../crypto.js';
-import { acceptablePassword, checkUsername, takenConflict, takenField } from '../domain/registration.js';
+import { acceptablePassword, checkEmail, checkUsername, takenConflict, takenField } from '../domain/registration.js';
 import type { ShopperTable } from '../db/schema.js';
 import type { Selectable } from 'kysely';
 
@@ -316,8 +316,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
             if (first !== undefined) set.first_name = first.slice(0, 100);
             if (last !== undefined) set.last_name = last.slice(0, 100);
             if (email !== undefined) {
-              if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new CartInvalid('emailAddress is not an e-mail address');
-              set.email = email;
+              set.email = checkEmail(email);
             }
             if (Object.keys(set).length > 0 || Object.keys(credentials).length > 0) {
               await trx.updateTable('shoppers').set({ ...set, ...credentials }).where('id', '=', session.shopper_id).execute();
