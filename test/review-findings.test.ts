@@ -278,3 +278,23 @@ test('finding 9: a full token\'s profile change meets the same e-mail rule as re
   const ok = await app.inject({ method: 'POST', url: '/v1/shoppers/me', headers, payload: JSON.stringify({ shopper: { emailAddress: 'jane.doe@example.com' } }) });
   assert.equal((ok.json() as { shopper: { emailAddress: string } }).shopper.emailAddress, 'jane.doe@example.com');
 });
+
+test('finding 10: whoever knows a confidential key\'s name cannot lock the store\'s own server out of the token endpoint', { skip: 'finding 10: the per-key lockout refuses the right secret too; 20 wrong secrets per 15 minutes from anywhere lock the store out; needs strong key secrets and a lockout that spares the key\'s own server' }, async (t) => {
+  // Twenty wrong secrets, one from each of twenty addresses (no per-IP limit is near), lock the
+  // key: from then on the store's server, which never failed, gets 429 with the right secret,
+  // so nobody can sign in, check out as a guest or refresh, and 80 requests an hour keep it so.
+  const { app } = await buildTestApp(t);
+  for (let i = 0; i < 20; i++) {
+    const guess = await app.inject({
+      method: 'POST', url: '/oauth20/token', remoteAddress: `198.18.0.${i + 1}`,
+      headers: { authorization: 'Basic ' + Buffer.from(`acme-app:wrong-${i}`).toString('base64'), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'grant_type=client_credentials'
+    });
+    assert.equal(guess.statusCode, 401);
+  }
+  const store = await app.inject({
+    method: 'POST', url: '/oauth20/token', remoteAddress: '203.0.113.200',
+    headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials'
+  });
+  assert.equal(store.statusCode, 200, store.body);
+});
