@@ -6,6 +6,7 @@ import type { DB } from './db/open.js';
 import type { Ctx } from './domain/context.js';
 import { clientError, frameworkError, installErrorHandling } from './http/error-handler.js';
 import { installCors } from './http/cors.js';
+import { ServiceError } from './errors.js';
 import { createBudgets } from './http/budgets.js';
 import { sessionTokenRoutes } from './routes/session-token.js';
 import { tokenRoutes } from './routes/oauth-token.js';
@@ -102,6 +103,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  // A NUL in a path parameter (`/store/%00/…`) names nothing, and PostgreSQL refuses it in text
+  // (a 500): refused as the framework refuses a bad percent-encoding, in the surface's error shape.
+  app.addHook('preValidation', (request, _reply, done) => {
+    const params = request.params as Record<string, unknown> | null | undefined;
+    if (params !== null && params !== undefined) {
+      for (const value of Object.values(params)) {
+        if (typeof value === 'string' && value.includes('\0')) {
+          done(new ServiceError(400, 'invalid_request', 'Malformed request URL'));
+          return;
+        }
+      }
+    }
+    done();
+  });
   installCors(app, ctx);
   const budgets = await createBudgets(ctx, config.redisURL);
   app.decorate('budgets', budgets);

@@ -227,8 +227,10 @@ export async function guestGrant(ctx: Ctx, site: Site, key: ApiKey, ip: string |
  * limited token joined to the session the handle names, checked as in every row (a handle that
  * names nothing: invalid_grant; a bad dr_limited_token: dr_limited_token_invalid).
  */
-export async function joinedGuestGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
+export async function joinedGuestGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef, admit?: (session: Session) => void): Promise<IssuedTokens> {
   const existing = await referencedSession(ctx, site, ref);
   if (existing === null) throw new InvalidGrant('No session named');
+  // The session's join budget, as for every other join (counted before anything is stored).
+  admit?.(existing);
   return await issueOnSession(ctx, site, key, existing, 'limited');
 }

@@ -261,14 +261,28 @@ export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean }
 export const DEMO_SITE_IDS: readonly string[] = DEMO_SEED.sites.map((s) => s.id);
 
 /**
+ * Whether a demo site id in the database is the demo of a version from before seed_log, which
+ * loaded it on every start without a seed file and left no mark: no seed entry ever made that
+ * site, and its demo key still opens with the published secret (a site of the operator's own has
+ * secrets of its own).
+ */
+async function isUnmarkedDemo(ctx: Ctx, demo: SiteSeed): Promise<boolean> {
+  if (await ctx.db.selectFrom('seed_log').select('id').where('site_id', '=', demo.id).executeTakeFirst() !== undefined) return false;
+  const keys = await ctx.db.selectFrom('api_keys').select(['key', 'secret_hash']).where('site_id', '=', demo.id).execute();
+  return keys.some((row) => (demo.apiKeys ?? []).some((k) => k.key === row.key && k.secret !== undefined &&
+    row.secret_hash === hashSecret(ctx.secret, 'api-key-secret', k.secret)));
+}
+
+/**
  * Loads the demo site. Refused when a site of the same id exists that the demo did not make (a
  * real site would get the demo's published keys and password).
  */
 export async function loadDemo(ctx: Ctx): Promise<SeedReport> {
-  for (const id of DEMO_SITE_IDS) {
+  for (const demo of DEMO_SEED.sites) {
+    const id = demo.id;
     const site = await ctx.db.selectFrom('sites').select('id').where('id', '=', id).executeTakeFirst();
     const log = await ctx.db.selectFrom('seed_log').select('demo').where('kind', '=', 'site').where('id', '=', id).executeTakeFirst();
-    if (site !== undefined && log?.demo !== 1) {
+    if (site !== undefined && log?.demo !== 1 && !await isUnmarkedDemo(ctx, demo)) {
       throw new Error(`this database has a site "${id}" that the demo did not make; run the demo on a database of its own (another DATA_DIR)`);
     }
   }
@@ -282,6 +296,12 @@ export async function loadDemo(ctx: Ctx): Promise<SeedReport> {
  */
 export async function removeDemoSites(ctx: Ctx): Promise<string[]> {
   const demoSites = await ctx.db.selectFrom('seed_log').select('id').where('kind', '=', 'site').where('demo', '=', 1).execute();
+  // A database from before seed_log: that version loaded the demo on every start without a seed
+  // file and left no mark. A demo site id that no seed entry ever made, whose demo key still opens
+  // with the published secret, is that demo (a site of the operator's own has its own secrets).
+  for (const demo of DEMO_SEED.sites) {
+    if (!demoSites.some((d) => d.id === demo.id) && await isUnmarkedDemo(ctx, demo)) demoSites.push({ id: demo.id });
+  }
   const removed: string[] = [];
   for (const { id } of demoSites) {
     await ctx.db.transaction().execute(async (trx) => {

@@ -11,7 +11,7 @@ import { guarded, limitsOf } from '../http/guard.js';
 import { counterAddress } from '../http/client-ip.js';
 import type { Limiter } from '../http/limiter.js';
 import { noteCorsSite } from '../http/cors.js';
-import { chargeJoin, chargeRefresh } from '../http/session-budget.js';
+import { chargeJoin, chargeJoinOfSession, chargeRefresh } from '../http/session-budget.js';
 
 export interface GrantEvent {
   grant: string;
@@ -71,7 +71,7 @@ async function clientCredentialsRow(ctx: Ctx, site: Site, client: AuthenticatedC
   if (externalRef === undefined) {
     const ref = sessionRef(params, request);
     if (ref.sessionToken !== undefined || ref.limitedToken !== undefined) {
-      return await joinedGuestGrant(ctx, site, client.key, ref);
+      return await joinedGuestGrant(ctx, site, client.key, ref, (session) => chargeJoinOfSession(ctx, site, session));
     }
     await request.server.budgets.admitGuest(request, reply, site, { confidentialClient: true });
     return await guestGrant(ctx, site, client.key, request.ip);

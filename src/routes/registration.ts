@@ -4,9 +4,11 @@ import type { Ctx } from '../domain/context.js';
 import { registerShopper } from '../domain/registration.js';
 import { getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken } from '../domain/tokens.js';
-import { Forbidden, InvalidToken, ServiceError } from '../errors.js';
+import { Conflict, Forbidden, InvalidToken, ServiceError } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
 import { authenticateClient } from '../http/client-auth.js';
+import { counterAddress } from '../http/client-ip.js';
+import { guarded, limitsOf } from '../http/guard.js';
 import type { Limiter } from '../http/limiter.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, type Params } from '../http/params.js';
@@ -74,14 +76,20 @@ export function registrationRoutes(app: FastifyInstance, ctx: Ctx, config: Confi
     }
     // Every attempt counts, refused ones too: the same per-IP and per-site budgets as new guest sessions.
     await app.budgets.admitGuest(request, reply, site);
-    const shopper = await registerShopper(ctx, site, {
-      username: param(params, 'username'),
-      password: param(params, 'password'),
-      firstName: param(params, 'firstName'),
-      lastName: param(params, 'lastName'),
-      emailAddress: param(params, 'emailAddress'),
-      externalReferenceId
-    });
+    // A 409 says a username (or partner id) exists, which a failed login never does: each one
+    // counts as a failed guess on the client address's login counter, so registration is no
+    // faster an oracle than the password grant.
+    const limits = limitsOf(site);
+    const shopper = await guarded(limiter, ctx.now(), limits.windowSeconds,
+      [[`login-ip:${counterAddress(request.ip)}`, limits.loginFailuresPerIP]], (err) => err instanceof Conflict,
+      async () => await registerShopper(ctx, site, {
+        username: param(params, 'username'),
+        password: param(params, 'password'),
+        firstName: param(params, 'firstName'),
+        lastName: param(params, 'lastName'),
+        emailAddress: param(params, 'emailAddress'),
+        externalReferenceId
+      }));
     const document = {
       shopper: {
         id: shopper.id, uri: me, username: shopper.username, externalReferenceId: shopper.externalReferenceId ?? '',

@@ -11,11 +11,11 @@ import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, NotFound } from '../errors.js';
 import { bearerToken, requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
-import { param, readParams, wrappedBody, type Params } from '../http/params.js';
+import { MAX_PARAM_LENGTH, param, readParams, wrappedBody, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
 import { Prepared } from '../db/prepared.js';
 import { hashPassword } from '../crypto.js';
-import { acceptablePassword, checkUsername, takenConflict, takenField } from '../domain/registration.js';
+import { acceptablePassword, checkEmail, checkUsername, takenConflict, takenField } from '../domain/registration.js';
 import type { ShopperTable } from '../db/schema.js';
 import type { Selectable } from 'kysely';
 
@@ -43,6 +43,8 @@ function cartItems(cart: unknown): Array<{ productId: string; quantity: number }
     const item = raw as { quantity?: unknown; product?: { id?: unknown } } | null;
     const id = item?.product?.id;
     if (typeof id !== 'string' && typeof id !== 'number') throw new CartInvalid('Each line item needs product.id');
+    // Read from the JSON directly, so the flat parameters' rules are applied here (PostgreSQL refuses a NUL in text).
+    if (String(id).includes('\0') || String(id).length > MAX_PARAM_LENGTH) throw new CartInvalid('product.id must be at most 4096 characters without NUL');
     const q = item?.quantity;
     return { productId: String(id), quantity: parseQuantity(q === undefined ? undefined : String(q), 1) };
   });
@@ -121,6 +123,29 @@ function checkPostOrigin(request: FastifyRequest, site: Site): void {
   const origin = request.headers.origin;
   if (origin === undefined) return;
   if (typeof origin === 'string' && allowed.includes(origin)) return;
+  throw new Forbidden('This page may not start a web checkout for this store');
+}
+
+/**
+ * A GET web-checkout is a top-level navigation, which carries no `Origin`, and it hands the browser
+ * that follows it onto the token's session just as a POST does; the attacker picks the method. So
+ * for a site that lists `allowedOrigins`, a navigation the browser marks as coming from another
+ * site (`Sec-Fetch-Site: cross-site` or `same-site`) must name a listed page in its `Referer`
+ * (browsers send the origin by default); otherwise 403. A typed URL or bookmark (`none`), a
+ * same-origin page, and callers that send no `Sec-Fetch-Site` (servers, old browsers) pass.
+ */
+function checkGetNavigation(request: FastifyRequest, site: Site): void {
+  const allowed = allowedOriginsOf(site);
+  if (allowed === null || allowed.includes('*')) return;
+  const fetchSite = request.headers['sec-fetch-site'];
+  if (fetchSite !== 'cross-site' && fetchSite !== 'same-site') return;
+  let referer: string | null = null;
+  try {
+    referer = typeof request.headers.referer === 'string' ? new URL(request.headers.referer).origin : null;
+  } catch {
+    referer = null;
+  }
+  if (referer !== null && allowed.includes(referer)) return;
   throw new Forbidden('This page may not start a web checkout for this store');
 }
 
@@ -298,8 +323,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
             if (first !== undefined) set.first_name = first.slice(0, 100);
             if (last !== undefined) set.last_name = last.slice(0, 100);
             if (email !== undefined) {
-              if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new CartInvalid('emailAddress is not an e-mail address');
-              set.email = email;
+              set.email = checkEmail(email);
             }
             if (Object.keys(set).length > 0 || Object.keys(credentials).length > 0) {
               await trx.updateTable('shoppers').set({ ...set, ...credentials }).where('id', '=', session.shopper_id).execute();
@@ -462,7 +486,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
     handler: async (request, reply) => {
       const params = readParams(request, 'cart');
-      const caller = await authenticate(ctx, request, reply, params, request.method === 'POST' ? (site) => checkPostOrigin(request, site) : undefined);
+      const caller = await authenticate(ctx, request, reply, params, request.method === 'POST' ? (site) => checkPostOrigin(request, site) : (site) => checkGetNavigation(request, site));
       if (request.method === 'POST') {
         await applyCartBody(caller, request);
       }
