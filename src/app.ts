@@ -6,10 +6,10 @@ import type { DB } from './db/open.js';
 import type { Ctx } from './domain/context.js';
 import { clientError, frameworkError, installErrorHandling } from './http/error-handler.js';
 import { installCors } from './http/cors.js';
-import { createBudgets } from './http/budgets.js';
+import { Budgets } from './limits/budgets.js';
+import { openCounters } from './limits/counters.js';
 import { sessionTokenRoutes } from './routes/session-token.js';
 import { tokenRoutes } from './routes/oauth-token.js';
-import { createLimiter } from './http/limiter.js';
 import { tokenInfoRoutes } from './routes/token-info.js';
 import { healthRoutes } from './routes/health.js';
 import { oauthExtrasRoutes } from './routes/oauth-extras.js';
@@ -103,9 +103,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   installCors(app, ctx);
-  const budgets = await createBudgets(ctx, config.redisURL);
-  app.decorate('budgets', budgets);
-  app.addHook('onClose', async () => await budgets.counter.close());
+  // Every limit counts on these (one Redis client when REDIS_URL is set).
+  const counters = await openCounters(ctx.now, config.redisURL);
+  app.addHook('onClose', async () => await counters.close());
+  app.decorate('budgets', new Budgets(ctx, counters.windows));
   // Docs and metrics hook into every route, so they come before the routes.
   await installDocs(app, config);
   const metricsServer = config.metricsPort === undefined || config.metricsPort === null ? null : Fastify({
@@ -117,9 +118,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => await metricsServer.close());
   }
   const metrics = installMetrics(app, ctx, config, metricsServer ?? app);
-  const limiter = await createLimiter(config.redisURL);
-  app.addHook('onClose', async () => await limiter.close());
-  healthRoutes(app, ctx, limiter);
+  const limiter = counters.failures;
+  healthRoutes(app, ctx, counters);
   tokenRoutes(app, ctx, limiter, metrics.onGrant);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   oauthExtrasRoutes(app, ctx, config, limiter);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig, SWEEP_INTERVAL_MS } from './config.js';
 import { openDatabase } from './db/open.js';
 import type { Ctx } from './domain/context.js';
 import { DEMO_SEED, seedAtStart } from './domain/seed.js';
@@ -8,8 +8,6 @@ import { sweepExpired } from './domain/sessions.js';
 import { demoBanner } from './banner.js';
 import { setDemoStorefrontURL } from './routes/home.js';
 import { openLogging } from './logging.js';
-
-const SWEEP_INTERVAL_MS = 60_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, process.argv.slice(2));

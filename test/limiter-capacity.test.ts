@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryLimiter } from '../src/http/limiter.js';
-import { WindowCounter } from '../src/http/window-counter.js';
+import { MemoryLimiter } from '../src/limits/failures.js';
+import { WindowCounter } from '../src/limits/window-counter.js';
 
 // How the in-memory counters bound their memory without giving anyone a fresh budget, at their
 // real sizes (100,000 failure keys, 200,000 budget buckets). The flood over HTTP is in

@@ -4,9 +4,9 @@ import { keyOfAccessToken } from '../domain/tokens.js';
 import { hashSecret } from '../crypto.js';
 import type { Ctx } from '../domain/context.js';
 import { InvalidClient, ServiceError } from '../errors.js';
-import { DEFAULT_LIMITS, guarded, limitsOf } from './guard.js';
+import { DEFAULT_LIMITS, guarded, limitsOf } from '../limits/guard.js';
 import { counterAddress } from './client-ip.js';
-import type { Limiter } from './limiter.js';
+import type { Limiter } from '../limits/failures.js';
 import { param, type Params } from './params.js';
 
 export interface AuthenticatedClient {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Ctx } from '../domain/context.js';
-import type { Limiter } from '../http/limiter.js';
+import type { Counters } from '../limits/counters.js';
 
-export function healthRoutes(app: FastifyInstance, ctx: Ctx, limiter: Limiter): void {
+export function healthRoutes(app: FastifyInstance, ctx: Ctx, counters: Counters): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   // Readiness: this process's database and (when configured) Redis answer.
   app.get('/readyz', async (_request, reply) => {
@@ -13,7 +13,7 @@ export function healthRoutes(app: FastifyInstance, ctx: Ctx, limiter: Limiter): 
     } catch {
       database = 'down';
     }
-    const redis = app.config.redisURL === null ? 'not configured' : (await limiter.ping()) ? 'ok' : 'down';
+    const redis = app.config.redisURL === null ? 'not configured' : (await counters.ping()) ? 'ok' : 'down';
     const ready = database === 'ok' && redis !== 'down';
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', database, redis });
   });

@@ -7,11 +7,11 @@ import { InvalidClient, InvalidRequest, MethodNotAllowed, UnauthorizedClient, Un
 import { authenticateClient, type AuthenticatedClient } from '../http/client-auth.js';
 import { param, readParams, requireParam, type Params } from '../http/params.js';
 import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
-import { guarded, limitsOf } from '../http/guard.js';
+import { guarded, limitsOf } from '../limits/guard.js';
 import { counterAddress } from '../http/client-ip.js';
-import type { Limiter } from '../http/limiter.js';
+import type { Limiter } from '../limits/failures.js';
 import { noteCorsSite } from '../http/cors.js';
-import { chargeJoin, chargeRefresh } from '../http/session-budget.js';
+import { chargeJoin, chargeRefresh } from '../limits/session-budget.js';
 
 export interface GrantEvent {
   grant: string;

@@ -7,7 +7,7 @@ import { Forbidden, NotFound, printable, ServiceError } from '../errors.js';
 import { browserSession, SESSION_COOKIE } from '../http/browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
-import { chargeJoinOfSession } from '../http/session-budget.js';
+import { chargeJoinOfSession } from '../limits/session-budget.js';
 import { jsonpCallback, sendDocument, sendJSONP, siteActionFormat, tokenDocument } from '../http/render.js';
 
 function originOf(value: string | undefined): string | null {

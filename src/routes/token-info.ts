@@ -12,7 +12,7 @@ import { param, readParams } from '../http/params.js';
 import { negotiateFormat, oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { checkExchangeAllowed } from './oauth-token.js';
 import { Prepared } from '../db/prepared.js';
-import { chargeJoin } from '../http/session-budget.js';
+import { chargeJoin } from '../limits/session-budget.js';
 
 const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string | null }>((db, $) =>
   db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));

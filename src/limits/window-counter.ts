@@ -1,9 +1,12 @@
+import type { Redis } from 'ioredis';
+import { DEFAULT_COUNTER_SETTINGS } from '../config.js';
+
 /**
  * Request budgets on the hot path (guest floods, per-key quotas): O(1) and synchronous per request.
  *
  * Each key keeps two fixed windows and estimates the sliding window as
  * `previous × (share of the sliding window still inside it) + current`. The failure limiter
- * (limiter.ts) logs every hit, which is exact but costs O(hits) per check; budgets counted in
+ * (failures.ts) logs every hit, which is exact but costs O(hits) per check; budgets counted in
  * thousands per minute cannot afford that.
  *
  * With Redis, counts stay local and a background task about once a second adds them to shared
@@ -33,18 +36,17 @@ export interface WindowState {
   retrySeconds: number;
 }
 
-const MAX_KEYS = 200_000;
-
 export class WindowCounter {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly redis: import('ioredis').Redis | null;
+  private readonly redis: Redis | null;
   private readonly prefix: string;
   private timer: NodeJS.Timeout | null = null;
   private syncing = false;
   private readonly now: () => number;
   private readonly maxKeys: number;
 
-  constructor(now: () => number, redis: import('ioredis').Redis | null = null, prefix = 'sessionlink:budget:', syncMs = 1000, maxKeys = MAX_KEYS) {
+  /** `redis`, when given, belongs to the caller (limits/counters.ts), which closes it. */
+  constructor(now: () => number, redis: Redis | null = null, prefix = 'sessionlink:budget:', syncMs: number = DEFAULT_COUNTER_SETTINGS.budgetSyncMs, maxKeys: number = DEFAULT_COUNTER_SETTINGS.budgetKeys) {
     this.now = now;
     this.maxKeys = maxKeys;
     this.redis = redis;
@@ -187,10 +189,8 @@ export class WindowCounter {
   async close(): Promise<void> {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    if (this.redis !== null) {
-      await this.sync();
-      await this.redis.quit();
-    }
+    // The last local counts reach Redis; the client itself is closed by its owner.
+    if (this.redis !== null) await this.sync();
     this.buckets.clear();
   }
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { DEFAULT_COUNTER_SETTINGS } from '../config.js';
 
 /**
  * Sliding-window failure counters (credential guessing: client authentication and logins on the token endpoint).
@@ -13,12 +15,8 @@ export interface Limiter {
   count(key: string, windowMs: number, now: number, limit: number): Promise<number>;
   /** Records one failure; returns the new count within the window. */
   record(key: string, windowMs: number, now: number, limit: number): Promise<number>;
-  /** Whether the backing store answers (readiness). */
-  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
-
-const MAX_KEYS = 100_000;
 
 interface Failures {
   /** Times of the failures within the window, oldest first. */
@@ -44,7 +42,7 @@ export class MemoryLimiter implements Limiter {
   /** While `now` is before this, the table holds only live lockouts: no room for a new key. */
   private fullUntil = -Infinity;
 
-  constructor(maxKeys = MAX_KEYS) {
+  constructor(maxKeys: number = DEFAULT_COUNTER_SETTINGS.failureKeys) {
     this.maxKeys = maxKeys;
   }
 
@@ -105,20 +103,17 @@ export class MemoryLimiter implements Limiter {
     return entry.hits.length;
   }
 
-  async ping(): Promise<boolean> {
-    return true;
-  }
-
   async close(): Promise<void> {
     this.hits.clear();
   }
 }
 
 export class RedisLimiter implements Limiter {
-  private readonly redis: import('ioredis').Redis;
+  private readonly redis: Redis;
   private readonly prefix: string;
 
-  constructor(redis: import('ioredis').Redis, prefix = 'sessionlink:fail:') {
+  /** `redis` belongs to the caller (limits/counters.ts), which closes it. */
+  constructor(redis: Redis, prefix = 'sessionlink:fail:') {
     this.redis = redis;
     this.prefix = prefix;
   }
@@ -145,22 +140,7 @@ export class RedisLimiter implements Limiter {
     return typeof card === 'number' ? card : 0;
   }
 
-  async ping(): Promise<boolean> {
-    try {
-      return (await this.redis.ping()) === 'PONG';
-    } catch {
-      return false;
-    }
-  }
-
   async close(): Promise<void> {
-    await this.redis.quit();
+    // Nothing of its own: the keys live in Redis, and the client is closed by its owner.
   }
-}
-
-export async function createLimiter(redisURL: string | null): Promise<Limiter> {
-  if (redisURL === null) return new MemoryLimiter();
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(redisURL, { maxRetriesPerRequest: 2, enableOfflineQueue: true });
-  return new RedisLimiter(redis);
 }

@@ -3,9 +3,9 @@ import type { Ctx } from '../domain/context.js';
 import { siteLimits, type Site } from '../domain/sites.js';
 import { TooManyRequests } from '../errors.js';
 import { WindowCounter, type WindowState } from './window-counter.js';
-import { counterAddress } from './client-ip.js';
+import { counterAddress } from '../http/client-ip.js';
 import { Prepared } from '../db/prepared.js';
-import { DEFAULT_BUDGETS, type BudgetLimits } from '../config.js';
+import { DEFAULT_BUDGETS, DEFAULT_COUNTER_SETTINGS, type BudgetLimits } from '../config.js';
 
 export { DEFAULT_BUDGETS, type BudgetLimits } from '../config.js';
 
@@ -34,8 +34,8 @@ export function budgetsOf(site: Site): BudgetLimits {
 const countLiveAnonymous = new Prepared<{ site: string; now: number }, { n: number }>((db, $) =>
   db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n'))
     .where('site_id', '=', $('site')).where('shopper_id', 'is', null).where('expires_at', '>', $('now')));
-const LIVE_REFRESH_MS = 5000;
-const LIVE_COST_FACTOR = 100;
+const LIVE_REFRESH_MS = DEFAULT_COUNTER_SETTINGS.liveRefreshMs;
+const LIVE_COST_FACTOR = DEFAULT_COUNTER_SETTINGS.liveCostFactor;
 
 interface LiveCount {
   count: number;
@@ -129,10 +129,4 @@ export class Budgets {
     if (!seen.ok) throw over(seen.state);
     reply.headers(rateHeaders(this.counter.add(key, limits.apiRequestsPerKey, windowMs, now)));
   }
-}
-
-export async function createBudgets(ctx: Ctx, redisURL: string | null): Promise<Budgets> {
-  if (redisURL === null) return new Budgets(ctx, new WindowCounter(ctx.now));
-  const { Redis } = await import('ioredis');
-  return new Budgets(ctx, new WindowCounter(ctx.now, new Redis(redisURL, { maxRetriesPerRequest: 2, enableOfflineQueue: true })));
 }

@@ -1,6 +1,6 @@
 import { siteLimits, type Site } from '../domain/sites.js';
 import { TooManyRequests } from '../errors.js';
-import type { Limiter } from './limiter.js';
+import type { Limiter } from './failures.js';
 import { DEFAULT_GUESS_LIMITS, type GuessLimits } from '../config.js';
 
 export type { GuessLimits } from '../config.js';
