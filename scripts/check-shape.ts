@@ -1,0 +1,79 @@
+/**
+ * `npm run check:cycles`: the source's shape, checked on every `npm test`.
+ * - No import loop among src/**.ts (type-only imports included): strongly connected components
+ *   of the relative-import graph (Tarjan), each printed as a loop.
+ * - No file under src/ longer than MAX_LINES lines.
+ * - src/ imports nothing from examples/, test/ or bench/ (the server never loads example code).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const MAX_LINES = 300;
+const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+const sources = files(join(ROOT, 'src'));
+const problems: string[] = [];
+const graph = new Map<string, string[]>();
+for (const file of sources) {
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  if (lines > MAX_LINES) problems.push(`${relative(ROOT, file)} has ${lines} lines (at most ${MAX_LINES})`);
+  const targets: string[] = [];
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2];
+    if (spec === undefined || !spec.startsWith('.')) continue;
+    const target = resolve(dirname(file), spec.replace(/\.js$/, '.ts'));
+    const rel = relative(ROOT, target);
+    if (!rel.startsWith('src/')) problems.push(`${relative(ROOT, file)} imports ${spec} from outside src/`);
+    else targets.push(target);
+  }
+  graph.set(file, targets);
+}
+
+// Tarjan's strongly connected components: a component of more than one file (or a file that
+// imports itself) is an import loop.
+let index = 0;
+const order = new Map<string, number>();
+const low = new Map<string, number>();
+const stack: string[] = [];
+const onStack = new Set<string>();
+function visit(v: string): void {
+  order.set(v, index);
+  low.set(v, index++);
+  stack.push(v);
+  onStack.add(v);
+  for (const w of graph.get(v) ?? []) {
+    if (!graph.has(w)) continue;
+    if (!order.has(w)) {
+      visit(w);
+      low.set(v, Math.min(low.get(v)!, low.get(w)!));
+    } else if (onStack.has(w)) {
+      low.set(v, Math.min(low.get(v)!, order.get(w)!));
+    }
+  }
+  if (low.get(v) === order.get(v)) {
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || (graph.get(v) ?? []).includes(v)) {
+      problems.push(`import loop: ${component.map((f) => relative(ROOT, f)).sort().join(' ↔ ')}`);
+    }
+  }
+}
+for (const v of graph.keys()) if (!order.has(v)) visit(v);
+
+if (problems.length > 0) {
+  process.stderr.write(problems.map((p) => `check:cycles: ${p}\n`).join(''));
+  process.exit(1);
+}
+process.stdout.write(`check:cycles: ${sources.length} files under src/, no import loop, none over ${MAX_LINES} lines\n`);
