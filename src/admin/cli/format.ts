@@ -1,4 +1,4 @@
-import type { SessionDetails } from '../domain/admin.js';
+import type { SessionDetails } from '../../domain/admin.js';
 
 /** Plain columns for a terminal; `--json` is the form for scripts. */
 export function formatTable(header: string[], rows: string[][]): string {
