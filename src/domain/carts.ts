@@ -6,7 +6,7 @@ import type { Executor, Session } from './sessions.js';
 export const MAX_QUANTITY = 999;
 
 /** Makes sure the session's active cart has a row (carts are allocated lazily). */
-export async function ensureCartRow(ctx: Ctx, db: Executor, session: Session): Promise<void> {
+export async function ensureCartRow(ctx: Ctx, session: Session, db: Executor = ctx.db): Promise<void> {
   const now = ctx.now();
   await db.insertInto('carts').values({
     id: session.cart_id,
@@ -26,7 +26,7 @@ export async function ensureCartRow(ctx: Ctx, db: Executor, session: Session): P
  */
 export async function attachShopperCart(ctx: Ctx, db: Executor, session: Session, shopperId: string): Promise<void> {
   const now = ctx.now();
-  await ensureCartRow(ctx, db, session);
+  await ensureCartRow(ctx, session, db);
   const saved = await db.selectFrom('carts').select('id')
     .where('site_id', '=', session.site_id).where('shopper_id', '=', shopperId)
     .where('status', '=', 'active').where('id', '!=', session.cart_id)

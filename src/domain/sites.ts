@@ -99,3 +99,9 @@ export function siteLimits<T extends { [K in keyof T]: number }>(site: Site | nu
   }
   return limits;
 }
+
+/** Every site's `allowed_origins` column as stored (JSON text, or null for a site open to any origin). */
+export async function allSitesOrigins(ctx: Ctx): Promise<Array<string | null>> {
+  const rows = await ctx.db.selectFrom('sites').select('allowed_origins').execute();
+  return rows.map((r) => r.allowed_origins);
+}

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { AccessTokenTable, RefreshTokenTable } from '../db/schema.js';
 import { deriveHex, prefixedKey, sortableId, timedSecret, timePrefix, TIME_PREFIX_LENGTH } from '../crypto.js';
-import { InvalidGrant, InvalidToken } from '../errors.js';
+import { InvalidGrant, InvalidToken, TOKEN_REASONS } from '../errors.js';
 import type { Ctx } from './context.js';
 import { isPostgres, Prepared, writeAtomically, type Write } from '../db/prepared.js';
 import { createSession, getSession, handleKey, insertFreshSession, newSessionRow, resolvedOf, secondsLeft, type Executor, type HandleKind, type HandleSessionRow, type NewSessionOptions, type Resolved, type Session } from './sessions.js';
@@ -370,7 +370,7 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
       throw new InvalidGrant('The refresh token was issued to another client');
     }
     if (row.revoked_reason !== null) {
-      throw new InvalidGrant('Token revoked');
+      throw new InvalidGrant(TOKEN_REASONS.revoked);
     }
     if (row.expires_at <= now) {
       throw new InvalidGrant('Refresh token expired');
@@ -385,13 +385,13 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
     admit?.(row.session_id);
     let session = await getSession(trx, row.session_id);
     if (session !== null && session.epoch !== row.epoch) {
-      throw new InvalidGrant('Session re-keyed at login');
+      throw new InvalidGrant(TOKEN_REASONS.rekeyed);
     }
     if (session === null || session.expires_at <= now) {
       // Only a full token continues a signed-in shopper on a new session. A limited one, even
       // if it was issued on the shopper's session, never had the shopper's authority to renew.
       if (row.shopper_id === null || row.kind !== 'full') {
-        throw new InvalidGrant('Session expired');
+        throw new InvalidGrant(TOKEN_REASONS.expired);
       }
       // A registered/external shopper's session ended: continue on a new one.
       session = await createSession(ctx, trx, site, {
@@ -411,11 +411,11 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
   const check = await ctx.db.selectFrom('access_tokens').select(['revoked_reason', 'session_id'])
     .where('hash', '=', accessHash(ctx, successor.accessToken)).executeTakeFirst();
   if (check === undefined || check.revoked_reason !== null) {
-    throw new InvalidGrant('Token revoked');
+    throw new InvalidGrant(TOKEN_REASONS.revoked);
   }
   const session = check.session_id === outcome.issued.session.id ? outcome.issued.session : await getSession(ctx.db, check.session_id);
   if (session === null) {
-    throw new InvalidGrant('Session expired');
+    throw new InvalidGrant(TOKEN_REASONS.expired);
   }
   return { ...outcome.issued, session, expiresIn: secondsLeft(session, ctx.now()) };
 }
