@@ -1,23 +1,20 @@
 import { randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
+import { Prepared } from '../db/prepared.js';
 
 /** Largest quantity of one product in a cart. */
 export const MAX_QUANTITY = 999;
 
+type NewCart = { id: string; site_id: string; session_id: string; shopper_id: string | null; now: number };
+const insertCart = new Prepared<NewCart, never>((db, $) => db.insertInto('carts').values({
+  id: $('id'), site_id: $('site_id'), session_id: $('session_id'), shopper_id: $('shopper_id'),
+  status: 'active', version: 0, created_at: $('now'), updated_at: $('now')
+}).onConflict((oc) => oc.column('id').doNothing()), { insertsOnly: true });
+
 /** Makes sure the session's active cart has a row (carts are allocated lazily). */
 export async function ensureCartRow(ctx: Ctx, session: Session, db: Executor = ctx.db): Promise<void> {
-  const now = ctx.now();
-  await db.insertInto('carts').values({
-    id: session.cart_id,
-    site_id: session.site_id,
-    session_id: session.id,
-    shopper_id: session.shopper_id,
-    status: 'active',
-    version: 0,
-    created_at: now,
-    updated_at: now
-  }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  await insertCart.run(db, { id: session.cart_id, site_id: session.site_id, session_id: session.id, shopper_id: session.shopper_id, now: ctx.now() });
 }
 
 /**

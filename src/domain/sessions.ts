@@ -57,10 +57,10 @@ function insertSessionRow(db: Executor, $: (name: keyof Session & string) => nev
   });
 }
 
-const insertSession = new Prepared<Session, never>((db, $) => insertSessionRow(db, $).onConflict((oc) => oc.column('id').doNothing()));
+const insertSession = new Prepared<Session, never>((db, $) => insertSessionRow(db, $).onConflict((oc) => oc.column('id').doNothing()), { insertsOnly: true });
 
 /** A session with a new random id: a clash is an error (rolling back whatever was written with it). */
-export const insertFreshSession = new Prepared<Session, never>(insertSessionRow);
+export const insertFreshSession = new Prepared<Session, never>(insertSessionRow, { insertsOnly: true });
 
 /** The row of a new session, not yet stored. */
 export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {
@@ -105,7 +105,7 @@ const handleExists = new Prepared<{ hash: string }, { epoch: number }>((db, $) =
 type HandleRow = { hash: string; session_id: string; kind: HandleKind; epoch: number; created_at: number };
 const insertHandle = new Prepared<HandleRow, never>((db, $) => db.insertInto('handles').values({
   hash: $('hash'), session_id: $('session_id'), kind: $('kind'), epoch: $('epoch'), created_at: $('created_at')
-}).onConflict((oc) => oc.column('hash').doNothing()));
+}).onConflict((oc) => oc.column('hash').doNothing()), { insertsOnly: true });
 
 /**
  * The session token of a session, made resolvable. Only the site action hands session tokens out,

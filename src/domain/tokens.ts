@@ -48,13 +48,13 @@ type RefreshRow = PairRow & { access_hash: string; shopper_id: string | null; ex
 const insertAccessToken = new Prepared<PairRow, never>((db, $) => db.insertInto('access_tokens').values({
   hash: $('hash'), session_id: $('session_id'), site_id: $('site_id'), api_key: $('api_key'), kind: $('kind'),
   epoch: $('epoch'), chain_id: $('chain_id'), created_at: $('created_at'), revoked_reason: null
-}).onConflict((oc) => oc.column('hash').doNothing()));
+}).onConflict((oc) => oc.column('hash').doNothing()), { insertsOnly: true });
 
 const insertRefreshToken = new Prepared<RefreshRow, never>((db, $) => db.insertInto('refresh_tokens').values({
   hash: $('hash'), session_id: $('session_id'), site_id: $('site_id'), api_key: $('api_key'), kind: $('kind'),
   epoch: $('epoch'), chain_id: $('chain_id'), access_hash: $('access_hash'), shopper_id: $('shopper_id'),
   created_at: $('created_at'), expires_at: $('expires_at'), spent_at: null, revoked_reason: null
-}).onConflict((oc) => oc.column('hash').doNothing()));
+}).onConflict((oc) => oc.column('hash').doNothing()), { insertsOnly: true });
 
 interface Pair {
   accessToken: string;
