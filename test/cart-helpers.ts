@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import type { Config } from '../src/config.js';
-import { openDatabase, type DB } from '../src/db/open.js';
+import { openDatabase, type DB } from '../src/store/open.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../src/domain/seed.js';
 import { createPgDatabase, currentBackend } from './helpers.js';
 

@@ -6,7 +6,7 @@ import * as oauth from 'oauth4webapi';
 import { ClientCredentials, ResourceOwnerPassword } from 'simple-oauth2';
 import { buildApp } from '../src/app.js';
 import type { Config } from '../src/config.js';
-import { openDatabase } from '../src/db/open.js';
+import { openDatabase } from '../src/store/open.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../src/domain/seed.js';
 
 const SECRET = 'test-secret-0123456789abcdef';

@@ -1,10 +1,10 @@
 // PostgreSQL only: the hot queries run as named prepared statements on each pooled connection
-// (src/db/postgres.ts). If the server loses them — a pooler's DISCARD ALL between clients, or a
+// (src/store/postgres/open.ts). If the server loses them — a pooler's DISCARD ALL between clients, or a
 // migration that changes a table under a cached plan — the requests that use them go on working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../src/db/schema.js';
+import type { Database } from '../src/store/rows.js';
 import { BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest, useBackend } from './helpers.js';
 
 useBackend('postgres');

@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { dataDirOf, loadConfig } from '../config.js';
-import { openDatabase, type DB } from '../db/open.js';
+import { openDatabase, type DB } from '../store/open.js';
 import { randomHex } from '../crypto.js';
 import type { Ctx } from '../domain/context.js';
 import {

@@ -4,7 +4,7 @@ import { ensureCartRow, MAX_QUANTITY } from './carts.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
 import type { Selectable } from 'kysely';
-import type { CartTable, OrderTable } from '../db/schema.js';
+import type { CartTable, OrderTable } from '../store/rows.js';
 
 export type CartRow = Selectable<CartTable>;
 export type OrderRow = Selectable<OrderTable>;

@@ -1,7 +1,7 @@
 import { randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
-import { Prepared } from '../db/prepared.js';
+import { Prepared } from '../store/prepared.js';
 
 /** Largest quantity of one product in a cart. */
 export const MAX_QUANTITY = 999;

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { ProductTable } from '../db/schema.js';
+import type { ProductTable } from '../store/rows.js';
 import type { Ctx } from './context.js';
 
 export type Product = Selectable<ProductTable>;

@@ -5,7 +5,7 @@ import { attachShopperCart } from './carts.js';
 import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { exchangeSessionTokenPg, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
-import { isPostgres } from '../db/prepared.js';
+import { isPostgres } from '../store/prepared.js';
 
 export interface SessionRef {
   sessionToken?: string | undefined;

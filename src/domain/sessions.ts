@@ -1,10 +1,10 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Database, SessionTable } from '../db/schema.js';
+import type { Database, SessionTable } from '../store/rows.js';
 import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
 import { tokenCacheOf } from './token-cache.js';
-import { Prepared } from '../db/prepared.js';
+import { Prepared } from '../store/prepared.js';
 
 export type Session = Selectable<SessionTable>;
 export type Executor = Kysely<Database>;

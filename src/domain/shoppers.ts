@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
-import type { ShopperTable } from '../db/schema.js';
-import { Prepared } from '../db/prepared.js';
+import type { ShopperTable } from '../store/rows.js';
+import { Prepared } from '../store/prepared.js';
 import type { Ctx } from './context.js';
 
 /** What the Shopper API and token info show of a shopper. */

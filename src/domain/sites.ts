@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { ApiKeyTable, SiteTable } from '../db/schema.js';
+import type { ApiKeyTable, SiteTable } from '../store/rows.js';
 import { constantTimeEqual, hashSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 

@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
-import type { DB } from '../db/open.js';
-import { fastPathOf, type FastPath } from '../db/sqlite-driver.js';
+import type { DB } from '../store/open.js';
+import { fastPathOf, type FastPath } from '../store/sqlite/driver.js';
 import type { Session } from './sessions.js';
 import type { AccessTokenRow, ValidToken } from './tokens.js';
 

@@ -1,9 +1,9 @@
 import { sql, type Selectable } from 'kysely';
-import type { AccessTokenTable, RefreshTokenTable } from '../db/schema.js';
+import type { AccessTokenTable, RefreshTokenTable } from '../store/rows.js';
 import { deriveHex, prefixedKey, sortableId, timedSecret, timePrefix, TIME_PREFIX_LENGTH } from '../crypto.js';
 import { InvalidGrant, InvalidToken, TOKEN_REASONS } from '../errors.js';
 import type { Ctx } from './context.js';
-import { isPostgres, Prepared, writeAtomically, type Write } from '../db/prepared.js';
+import { isPostgres, Prepared, writeAtomically, type Write } from '../store/prepared.js';
 import { createSession, getSession, handleKey, insertFreshSession, newSessionRow, resolvedOf, secondsLeft, type Executor, type HandleKind, type HandleSessionRow, type NewSessionOptions, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { attachShopperCart } from './carts.js';

@@ -1,7 +1,7 @@
 import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely, type RawBuilder } from 'kysely';
-import type { Database } from './schema.js';
-import { fastPathOf, type RunOptions } from './sqlite-driver.js';
-import { preparePostgresStatement } from './postgres-statements.js';
+import type { Database } from './rows.js';
+import { fastPathOf, type RunOptions } from './sqlite/driver.js';
+import { preparePostgresStatement } from './postgres/statements.js';
 
 type Executor = Kysely<Database>;
 
