@@ -1,8 +1,15 @@
 import { createHash, hash } from 'node:crypto';
 import type { DB } from '../store/open.js';
 import { fastPathOf, type FastPath } from '../store/sqlite/driver.js';
-import type { Session } from './sessions.js';
-import type { AccessTokenRow, ValidToken } from './tokens.js';
+import type { Selectable } from 'kysely';
+import type { AccessTokenTable, SessionTable } from '../store/rows.js';
+
+// Row types straight from the storage rows, so this module imports nothing of the domain that
+// uses it (sessions and tokens import the cache; it must not import them back).
+type Session = Selectable<SessionTable>;
+type AccessTokenRow = Selectable<AccessTokenTable>;
+/** A validated access token with its session (tokens.ts's ValidToken). */
+interface ValidToken { token: AccessTokenRow; session: Session }
 
 /** How many tokens (and sessions) one process keeps validated; the oldest go first. */
 const MAX_ENTRIES = 10_000;
