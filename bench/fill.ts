@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { prefixedKey } from '../src/crypto.js';
-import { openDatabase } from '../src/db/open.js';
+import { openDatabase } from '../src/store/open.js';
 import { loadSeed, DEMO_SEED } from '../src/domain/seed.js';
 
 export async function fillSessions(dataDir: string, secret: string, count: number): Promise<void> {

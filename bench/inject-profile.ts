@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/open.js';
+import { openDatabase } from '../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../src/domain/seed.js';
 
 const N = Number(process.env.PROFILE_N || 3000);

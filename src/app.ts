@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import { DEFAULT_TIMEOUTS, type Config } from './config.js';
-import type { DB } from './db/open.js';
+import type { DB } from './store/open.js';
 import type { Ctx } from './domain/context.js';
 import { clientError, frameworkError, installErrorHandling } from './http/error-handler.js';
 import { installCors } from './http/cors.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { SWEEP_INTERVAL_MS, type Config } from './config.js';
-import { openDatabase } from './db/open.js';
+import { openDatabase } from './store/open.js';
 import type { Ctx } from './domain/context.js';
 import { DEMO_SEED, seedAtStart } from './domain/seed.js';
 import { sweepExpired } from './domain/sessions.js';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../src/db/schema.js';
+import type { Database } from '../src/store/rows.js';
 import { BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest } from './support/helpers.js';
 
 

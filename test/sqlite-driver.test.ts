@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import test from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { openDatabase, type DB } from '../src/db/open.js';
-import { Prepared, writeAtomically } from '../src/db/prepared.js';
+import { openDatabase, type DB } from '../src/store/open.js';
+import { Prepared, writeAtomically } from '../src/store/prepared.js';
 
 async function fileDatabase(t: test.TestContext): Promise<{ db: DB; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sl-driver-'));

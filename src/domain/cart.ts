@@ -1,20 +1,14 @@
 import { hashSecret, randomHex } from '../crypto.js';
-import { Conflict, InvalidToken, NotFound, ServiceError } from '../errors.js';
+import { Conflict, InvalidToken, NotFound, ShopperInvalidRequest } from '../errors.js';
 import { ensureCartRow, MAX_QUANTITY } from './carts.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
 import type { Selectable } from 'kysely';
-import type { CartTable, OrderTable } from '../db/schema.js';
+import type { CartTable, OrderTable } from '../store/rows.js';
 
 export type CartRow = Selectable<CartTable>;
 export type OrderRow = Selectable<OrderTable>;
 
-/** 400 `invalid-request` of the Shopper API (quantities, missing fields). */
-export class CartInvalid extends ServiceError {
-  constructor(description: string) {
-    super(400, 'invalid-request', description);
-  }
-}
 
 export interface CartLine {
   id: string;
@@ -50,14 +44,14 @@ export function fromCents(cents: number): string {
 export function parseQuantity(raw: string | undefined, fallback?: number): number {
   if (raw === undefined || raw === '') {
     if (fallback !== undefined) return fallback;
-    throw new CartInvalid('Missing required parameter "quantity"');
+    throw new ShopperInvalidRequest('Missing required parameter "quantity"');
   }
   if (!/^[0-9]{1,6}$/.test(raw.trim())) {
-    throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+    throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
   }
   const n = Number(raw.trim());
   if (n < 1 || n > MAX_QUANTITY) {
-    throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+    throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
   }
   return n;
 }
@@ -68,7 +62,7 @@ export function parseVersion(raw: string | undefined): number | null {
   const cleaned = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
   if (cleaned === '*') return null;
   if (!/^[0-9]{1,12}$/.test(cleaned)) {
-    throw new CartInvalid('version must be a whole number');
+    throw new ShopperInvalidRequest('version must be a whole number');
   }
   return Number(cleaned);
 }
@@ -85,7 +79,7 @@ export async function activeCart(ctx: Ctx, db: Executor, session: Session): Prom
     throw new InvalidToken('rekeyed');
   }
   let live: Session = current === undefined ? session : { ...session, cart_id: current.cart_id };
-  await ensureCartRow(ctx, db, live);
+  await ensureCartRow(ctx, live, db);
   let cart = await db.selectFrom('carts').selectAll().where('id', '=', live.cart_id).executeTakeFirstOrThrow();
   if (cart.status !== 'active') {
     live = await newCartFor(ctx, db, live);
@@ -102,10 +96,10 @@ async function newCartFor(ctx: Ctx, db: Executor, session: Session): Promise<Ses
   if (Number(moved.numUpdatedRows) !== 1) {
     const current = await db.selectFrom('sessions').select('cart_id').where('id', '=', session.id).executeTakeFirstOrThrow();
     const winner: Session = { ...session, cart_id: current.cart_id };
-    await ensureCartRow(ctx, db, winner);
+    await ensureCartRow(ctx, winner, db);
     return winner;
   }
-  await ensureCartRow(ctx, db, next);
+  await ensureCartRow(ctx, next, db);
   return next;
 }
 
@@ -182,7 +176,7 @@ async function addOne(ctx: Ctx, trx: Executor, cart: CartRow, productId: string,
   }
   const total = existing.quantity + quantity;
   if (total > MAX_QUANTITY) {
-    throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+    throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
   }
   await trx.updateTable('line_items').set({ quantity: total }).where('id', '=', existing.id).execute();
 }
@@ -217,7 +211,7 @@ export async function updateLine(ctx: Ctx, session: Session, lineItemId: string,
     const line = await requireLine(trx, cart.id, lineItemId);
     const next = mode === 'add' ? line.quantity + quantity : quantity;
     if (next > MAX_QUANTITY) {
-      throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+      throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
     }
     if (next === line.quantity) return false;
     await trx.updateTable('line_items').set({ quantity: next }).where('id', '=', line.id).execute();

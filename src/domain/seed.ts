@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Insertable } from 'kysely';
-import type { ApiKeyTable, ShopperTable, SiteTable } from '../db/schema.js';
+import type { ApiKeyTable, ShopperTable, SiteTable } from '../store/rows.js';
 import { hashPassword, hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { clearSiteCache } from './sites.js';

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { ApiKeyTable, SiteTable } from '../db/schema.js';
+import type { ApiKeyTable, SiteTable } from '../store/rows.js';
 import { constantTimeEqual, hashSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 
@@ -98,4 +98,10 @@ export function siteLimits<T extends { [K in keyof T]: number }>(site: Site | nu
     cache.set(site, limits);
   }
   return limits;
+}
+
+/** Every site's `allowed_origins` column as stored (JSON text, or null for a site open to any origin). */
+export async function allSitesOrigins(ctx: Ctx): Promise<Array<string | null>> {
+  const rows = await ctx.db.selectFrom('sites').select('allowed_origins').execute();
+  return rows.map((r) => r.allowed_origins);
 }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
-import { createSession, mintCookie, resolveHandle, secondsLeft, touchSession, type Session } from '../domain/sessions.js';
+import { createBrowserSession, mintCookie, resolveHandle, secondsLeft, touchSession, type Session } from '../domain/sessions.js';
 import type { Site } from '../domain/sites.js';
 
 export const SESSION_COOKIE = 'SLSESSION';
@@ -41,16 +41,13 @@ export async function browserSession(ctx: Ctx, request: FastifyRequest, reply: F
     return existing;
   }
   if (beforeCreate !== undefined) await beforeCreate();
-  const { session, cookie } = await ctx.db.transaction().execute(async (trx) => {
-    const created = await createSession(ctx, trx, site, { ip: request.ip });
-    return { session: created, cookie: await mintCookie(ctx, trx, created) };
-  });
+  const { session, cookie } = await createBrowserSession(ctx, site, request.ip);
   setSessionCookie(request, reply, site, cookie, session, ctx.now());
   return session;
 }
 
 /** Points the browser's cookie at a session it was handed (handoff codes). */
 export async function attachBrowser(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, site: Site, session: Session): Promise<void> {
-  const cookie = await mintCookie(ctx, ctx.db, session);
+  const cookie = await mintCookie(ctx, session);
   setSessionCookie(request, reply, site, cookie, session, ctx.now());
 }

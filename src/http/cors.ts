@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
-import { allowedOriginsOf, getApiKey, getSite } from '../domain/sites.js';
+import { allowedOriginsOf, allSitesOrigins, getApiKey, getSite } from '../domain/sites.js';
 import { param, readParams } from './params.js';
 
 /**
@@ -67,11 +67,11 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
   async function anySiteOrigins(): Promise<{ list: string[]; open: boolean }> {
     const now = Date.now();
     if (allOrigins === null || now - allOrigins.at > ALL_SITES_MS) {
-      const rows = await ctx.db.selectFrom('sites').select('allowed_origins').execute();
+      const columns = await allSitesOrigins(ctx);
       const list: string[] = [];
       let open = false;
-      for (const r of rows) {
-        const parsed = r.allowed_origins === null ? null : JSON.parse(r.allowed_origins) as unknown;
+      for (const column of columns) {
+        const parsed = column === null ? null : JSON.parse(column) as unknown;
         if (Array.isArray(parsed)) list.push(...parsed.filter((o): o is string => typeof o === 'string'));
         else open = true;
       }

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { constantTimeEqual } from '../crypto.js';
 import type { Ctx } from '../domain/context.js';
+import { countLiveSessions } from '../domain/sessions.js';
 import { ServiceError } from '../errors.js';
 import type { GrantEvent } from '../routes/oauth-token.js';
 
@@ -34,11 +35,7 @@ function liveSessionCount(ctx: Ctx, refreshMs: number, onError: (err: unknown) =
   let inFlight: Promise<void> | null = null;
   async function count(): Promise<void> {
     try {
-      const row = await ctx.db.selectFrom('sessions')
-        .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-        .where('expires_at', '>', ctx.now())
-        .executeTakeFirst();
-      value = Number(row?.n ?? 0);
+      value = await countLiveSessions(ctx, ctx.now());
     } catch (err) {
       onError(err);
     } finally {

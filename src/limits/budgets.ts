@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Ctx } from '../domain/context.js';
+import { countLiveAnonymousSessions } from '../domain/sessions.js';
 import { siteLimits, type Site } from '../domain/sites.js';
 import { TooManyRequests } from '../errors.js';
 import { WindowCounter, type WindowState } from './window-counter.js';
 import { counterAddress } from '../http/client-ip.js';
-import { Prepared } from '../db/prepared.js';
 import { DEFAULT_BUDGETS, DEFAULT_COUNTER_SETTINGS, type BudgetLimits } from '../config.js';
 
 export { DEFAULT_BUDGETS, type BudgetLimits } from '../config.js';
@@ -31,9 +31,6 @@ export function budgetsOf(site: Site): BudgetLimits {
  * held up, and the interval stretches to LIVE_COST_FACTOR times the last count's duration, keeping
  * the counting itself under 1 % of a core (~19 s between counts at that size).
  */
-const countLiveAnonymous = new Prepared<{ site: string; now: number }, { n: number }>((db, $) =>
-  db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('site_id', '=', $('site')).where('shopper_id', 'is', null).where('expires_at', '>', $('now')));
 const LIVE_REFRESH_MS = DEFAULT_COUNTER_SETTINGS.liveRefreshMs;
 const LIVE_COST_FACTOR = DEFAULT_COUNTER_SETTINGS.liveCostFactor;
 
@@ -77,8 +74,7 @@ export class Budgets {
       target.loading = (async () => {
         const started = performance.now();
         try {
-          const [row] = await countLiveAnonymous.background(this.ctx.db, { site: site.id, now });
-          target.count = Number(row?.n ?? 0);
+          target.count = await countLiveAnonymousSessions(this.ctx, site.id, now);
           target.at = now;
           target.interval = Math.max(LIVE_REFRESH_MS, Math.ceil(LIVE_COST_FACTOR * (performance.now() - started)));
         } finally {

@@ -20,12 +20,12 @@ export function sessionBudgetsOf(site: Site): SessionBudgetLimits {
  */
 const counters = new WeakMap<object, WindowCounter>();
 
-/** One counter per database handle, shared by every route of the app (plugins included). */
+/** One counter per app context, shared by every route of the app (plugins included). */
 function counterOf(ctx: Ctx): WindowCounter {
-  let counter = counters.get(ctx.db);
+  let counter = counters.get(ctx);
   if (counter === undefined) {
     counter = new WindowCounter(ctx.now);
-    counters.set(ctx.db, counter);
+    counters.set(ctx, counter);
   }
   return counter;
 }

@@ -77,7 +77,7 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
       chargeJoinOfSession(ctx, site, session);
       document = tokenDocument(await tokenForSession(ctx, site, key, session), 'json');
     } else {
-      document = { session_token: await issueSessionToken(ctx, ctx.db, session) };
+      document = { session_token: await issueSessionToken(ctx, session) };
     }
     if (callback !== null) {
       return sendJSONP(reply, callback, document);

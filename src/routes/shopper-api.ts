@@ -2,22 +2,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import {
-  addProduct, addProducts, CartInvalid, createHandoff, getActiveCart, getOrder, listOrders, parseQuantity, parseVersion,
+  addProduct, addProducts, createHandoff, getActiveCart, getOrder, listOrders, parseQuantity, parseVersion,
   removeLines, submitCart, updateLine, type CartView, type OrderRow
 } from '../domain/cart.js';
 import { touchSession, type Session } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken, type AccessTokenRow } from '../domain/tokens.js';
-import { Forbidden, InvalidToken, NotFound } from '../errors.js';
+import { Forbidden, InvalidToken, NotFound, ShopperInvalidRequest } from '../errors.js';
 import { bearerToken, requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, wrappedBody, type Params } from '../http/params.js';
 import { sendDocument, shopperFormat } from '../http/render.js';
-import { Prepared } from '../db/prepared.js';
 import { hashPassword } from '../crypto.js';
 import { acceptablePassword, checkUsername, takenConflict, takenField } from '../domain/registration.js';
-import type { ShopperTable } from '../db/schema.js';
-import type { Selectable } from 'kysely';
+import { findProduct, listProducts } from '../domain/catalogue.js';
+import { saveProfile, shopperProfile, type ShopperChanges } from '../domain/shoppers.js';
 
 /**
  * The line items of a Global Commerce body (`{"cart":{"lineItems":{"lineItem":[{"quantity":"1","product":{"id":"1001"}}]}}}`
@@ -38,11 +37,11 @@ function hasBodyKey(request: FastifyRequest, key: string): boolean {
 function cartItems(cart: unknown): Array<{ productId: string; quantity: number }> {
   const lineItems = (cart as { lineItems?: { lineItem?: unknown } } | null)?.lineItems?.lineItem;
   const list = lineItems === undefined ? [] : Array.isArray(lineItems) ? lineItems : [lineItems];
-  if (list.length > 50) throw new CartInvalid('Too many line items in one request');
+  if (list.length > 50) throw new ShopperInvalidRequest('Too many line items in one request');
   const items = list.map((raw) => {
     const item = raw as { quantity?: unknown; product?: { id?: unknown } } | null;
     const id = item?.product?.id;
-    if (typeof id !== 'string' && typeof id !== 'number') throw new CartInvalid('Each line item needs product.id');
+    if (typeof id !== 'string' && typeof id !== 'number') throw new ShopperInvalidRequest('Each line item needs product.id');
     const q = item?.quantity;
     return { productId: String(id), quantity: parseQuantity(q === undefined ? undefined : String(q), 1) };
   });
@@ -55,9 +54,6 @@ interface Caller {
   site: Site;
   params: Params;
 }
-
-const shopperRow = new Prepared<{ id: string }, Pick<Selectable<ShopperTable>, 'username' | 'external_ref' | 'first_name' | 'last_name' | 'email'>>((db, $) =>
-  db.selectFrom('shoppers').select(['username', 'external_ref', 'first_name', 'last_name', 'email']).where('id', '=', $('id')));
 
 const LOCALE = /^[a-z]{2}(_[A-Z]{2})?$/;
 const CURRENCY = /^[A-Z]{3}$/;
@@ -193,7 +189,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     if (session.shopper_id === null) {
       return { shopper: { id: 'Anonymous', ...base, firstName: '', lastName: '', emailAddress: '', username: '' } };
     }
-    const s = await shopperRow.first(ctx.db, { id: session.shopper_id });
+    const s = await shopperProfile(ctx, session.shopper_id);
     return {
       shopper: {
         id: session.shopper_id, ...base,
@@ -234,12 +230,12 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     }
     if (productId === undefined) {
       if (param(caller.params, 'quantity') !== undefined) {
-        throw new CartInvalid('Missing required parameter "productId"');
+        throw new ShopperInvalidRequest('Missing required parameter "productId"');
       }
       // A `{"cart":…}` body that names no line items (Digital River's create-cart posts `{"cart":""}`)
       // is a request for the cart, not a forgotten productId.
       if (required && !hasBodyKey(request, 'cart')) {
-        throw new CartInvalid('Nothing to add: send productId (and quantity) as parameters, or a {"cart":{"lineItems":{"lineItem":[{"product":{"id":"…"},"quantity":1}]}}} body; GET reads the cart');
+        throw new ShopperInvalidRequest('Nothing to add: send productId (and quantity) as parameters, or a {"cart":{"lineItems":{"lineItem":[{"product":{"id":"…"},"quantity":1}]}}} body; GET reads the cart');
       }
       return (await getActiveCart(ctx, caller.session)).view;
     }
@@ -273,12 +269,12 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
         const locale = param(params, 'locale');
         const currency = param(params, 'currency');
         const ip = param(params, 'ipAddress');
-        if (locale !== undefined && !LOCALE.test(locale)) throw new CartInvalid('locale must look like en_US');
-        if (currency !== undefined && !CURRENCY.test(currency)) throw new CartInvalid('currency must be an ISO 4217 code such as USD');
-        if (ip !== undefined && (ip.length > 45 || !/^[0-9A-Fa-f.:]+$/.test(ip))) throw new CartInvalid('ipAddress must be an IP address');
+        if (locale !== undefined && !LOCALE.test(locale)) throw new ShopperInvalidRequest('locale must look like en_US');
+        if (currency !== undefined && !CURRENCY.test(currency)) throw new ShopperInvalidRequest('currency must be an ISO 4217 code such as USD');
+        if (ip !== undefined && (ip.length > 45 || !/^[0-9A-Fa-f.:]+$/.test(ip))) throw new ShopperInvalidRequest('ipAddress must be an IP address');
         const changes = { locale: locale ?? session.locale, currency: currency ?? session.currency, ip: ip ?? session.ip };
         // A full token may change the login too (Digital River's plugin sends {"shopper":{"password":"<base64>"}}).
-        const credentials: { username?: string; password_hash?: string } = {};
+        const credentials: ShopperChanges = {};
         const newUsername = param(params, 'username');
         const newPassword = param(params, 'password');
         if (session.shopper_id !== null && newUsername !== undefined) {
@@ -288,24 +284,21 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
         if (session.shopper_id !== null && newPassword !== undefined) {
           credentials.password_hash = await hashPassword(acceptablePassword(newPassword));
         }
-        await ctx.db.transaction().execute(async (trx) => {
-          await trx.updateTable('sessions').set(changes).where('id', '=', session.id).execute();
-          if (session.shopper_id !== null && touched.length > 0) {
-            const set: Record<string, string> = {};
-            const first = param(params, 'firstName');
-            const last = param(params, 'lastName');
-            const email = param(params, 'emailAddress');
-            if (first !== undefined) set.first_name = first.slice(0, 100);
-            if (last !== undefined) set.last_name = last.slice(0, 100);
-            if (email !== undefined) {
-              if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new CartInvalid('emailAddress is not an e-mail address');
-              set.email = email;
-            }
-            if (Object.keys(set).length > 0 || Object.keys(credentials).length > 0) {
-              await trx.updateTable('shoppers').set({ ...set, ...credentials }).where('id', '=', session.shopper_id).execute();
-            }
+        let shopper: { id: string; changes: ShopperChanges } | null = null;
+        if (session.shopper_id !== null && touched.length > 0) {
+          const set: ShopperChanges = {};
+          const first = param(params, 'firstName');
+          const last = param(params, 'lastName');
+          const email = param(params, 'emailAddress');
+          if (first !== undefined) set.first_name = first.slice(0, 100);
+          if (last !== undefined) set.last_name = last.slice(0, 100);
+          if (email !== undefined) {
+            if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new ShopperInvalidRequest('emailAddress is not an e-mail address');
+            set.email = email;
           }
-        });
+          shopper = { id: session.shopper_id, changes: { ...set, ...credentials } };
+        }
+        await saveProfile(ctx, session.id, changes, shopper);
         session = { ...session, ...changes };
       }
       return send(request, reply, params, await shopperDocument(session));
@@ -343,7 +336,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
     handler: async (request, reply) => {
       const params = readParams(request);
       const site = await catalogueSite(request, reply, params);
-      const products = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', site.id).orderBy('id').execute();
+      const products = await listProducts(ctx, site.id);
       return send(request, reply, params, { products: { uri: `${me}/products`, product: products.map((p) => productDocument(site, p)), totalResults: products.length } });
     }
   });
@@ -353,8 +346,8 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
       const params = readParams(request);
       const site = await catalogueSite(request, reply, params);
       const id = (request.params as { productId: string }).productId.replace(/\.(json|xml)$/i, '');
-      const product = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', site.id).where('id', '=', id).executeTakeFirst();
-      if (product === undefined) throw new NotFound(`Product "${id.slice(0, 64)}" not found`);
+      const product = await findProduct(ctx, site.id, id);
+      if (product === null) throw new NotFound(`Product "${id.slice(0, 64)}" not found`);
       return send(request, reply, params, { product: productDocument(site, product) });
     }
   });
@@ -384,11 +377,11 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
       let view: CartView;
       if (request.method === 'POST') {
         const action = (param(params, 'action') ?? 'add').toLowerCase();
-        if (action !== 'add') throw new CartInvalid('action must be "add" here; update a line at line-items/{lineItemId}');
+        if (action !== 'add') throw new ShopperInvalidRequest('action must be "add" here; update a line at line-items/{lineItemId}');
         const productId = param(params, 'productId');
         const items = bodyItems(request, 'lineItems') ?? [];
         if (productId !== undefined) items.push({ productId, quantity: parseQuantity(param(params, 'quantity'), 1) });
-        if (items.length === 0) throw new CartInvalid('Missing required parameter "productId"');
+        if (items.length === 0) throw new ShopperInvalidRequest('Missing required parameter "productId"');
         view = (await addProducts(ctx, caller.session, items, version)).view;
       } else {
         view = (await getActiveCart(ctx, caller.session)).view;
@@ -414,7 +407,7 @@ export function shopperApiRoutes(app: FastifyInstance, ctx: Ctx, config: Config)
       let view: CartView;
       if (request.method === 'POST') {
         const action = (param(params, 'action') ?? 'update').toLowerCase();
-        if (action !== 'add' && action !== 'update') throw new CartInvalid('action must be "add" or "update"');
+        if (action !== 'add' && action !== 'update') throw new ShopperInvalidRequest('action must be "add" or "update"');
         view = (await updateLine(ctx, caller.session, id, parseQuantity(param(params, 'quantity')), action, version)).view;
       } else {
         view = (await getActiveCart(ctx, caller.session)).view;

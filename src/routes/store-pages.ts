@@ -5,6 +5,7 @@ import {
   addProduct, consumeHandoff, getActiveCart, lastOrderOfSession, parseQuantity, peekHandoff, removeLines, submitCart, updateLine,
   type CartView, type OrderRow
 } from '../domain/cart.js';
+import { listProducts } from '../domain/catalogue.js';
 import type { Ctx } from '../domain/context.js';
 import type { Session } from '../domain/sessions.js';
 import { getSite, type Site } from '../domain/sites.js';
@@ -148,7 +149,7 @@ export function storePageRoutes(app: FastifyInstance, ctx: Ctx, config: Config):
 <tbody>${rows}</tbody></table></div>
 <div class="totals"><span>${escapeHTML(view.itemCount)} item${view.itemCount === 1 ? '' : 's'} · Subtotal <span class="sum" id="subtotal">${money(state, view.currency, view.subtotal)}</span></span>
 <a class="button primary" href="${escapeHTML(pageURL(state.site, state.locale, PAYMENT_PAGE))}">Continue to checkout</a></div>`;
-    const products = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', state.site.id).orderBy('id').limit(50).execute();
+    const products = await listProducts(ctx, state.site.id, 50);
     const catalogue = products.map((p) => `<div class="product"><strong>${escapeHTML(p.name)}</strong><span class="muted">${money(state, state.site.currency, p.price)}</span>
 <form method="post" action="${action}">${csrfField(state)}<input type="hidden" name="action" value="add"><input type="hidden" name="productId" value="${escapeHTML(p.id)}"><input type="hidden" name="quantity" value="1">
 <button type="submit" aria-label="Add ${escapeHTML(p.name)} to cart">Add to cart</button></form></div>`).join('\n');

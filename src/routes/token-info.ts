@@ -2,7 +2,8 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import type { Ctx } from '../domain/context.js';
 import { anonymousGrant } from '../domain/grants.js';
 import { ensureCartRow } from '../domain/carts.js';
-import { secondsLeft, touchSession } from '../domain/sessions.js';
+import { secondsLeft, sessionAddress, touchSession } from '../domain/sessions.js';
+import { shopperProfile } from '../domain/shoppers.js';
 import { getApiKey, getSite } from '../domain/sites.js';
 import { revokeAccessToken, validateAccessToken } from '../domain/tokens.js';
 import { InvalidClient, MethodNotAllowed } from '../errors.js';
@@ -11,15 +12,7 @@ import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { negotiateFormat, oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
 import { checkExchangeAllowed } from './oauth-token.js';
-import { Prepared } from '../db/prepared.js';
 import { chargeJoin } from '../limits/session-budget.js';
-
-const shopperExternalRef = new Prepared<{ id: string }, { external_ref: string | null }>((db, $) =>
-  db.selectFrom('shoppers').select('external_ref').where('id', '=', $('id')));
-
-// Read fresh, not from the validated (possibly cached) session row: a touch records the address.
-const sessionAddress = new Prepared<{ id: string }, { client_ip: string | null; ip: string | null }>((db, $) =>
-  db.selectFrom('sessions').select(['client_ip', 'ip']).where('id', '=', $('id')));
 
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
   // GET|POST /v1/shoppers/token: the Shopper API's token call, a public key and an optional session token.
@@ -50,7 +43,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
           await app.budgets.admitGuest(request, reply, site);
         }
         const issued = await anonymousGrant(ctx, site, key, sessionToken === undefined ? { ip: request.ip } : { sessionToken, ip: request.ip });
-        await ensureCartRow(ctx, ctx.db, issued.session);
+        await ensureCartRow(ctx, issued.session);
         return sendDocument(reply, tokenDocument(issued, format), format);
       }
     });
@@ -72,11 +65,11 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
       const session = tokenSite === null ? found : await touchSession(ctx, tokenSite, found, request.ip);
       let externalRef = '';
       if (session.shopper_id !== null) {
-        const shopper = await shopperExternalRef.first(ctx.db, { id: session.shopper_id });
+        const shopper = await shopperProfile(ctx, session.shopper_id);
         externalRef = shopper?.external_ref ?? '';
       }
       // The session's last recorded address (sign-in, idle-timeout touch), else the one that made it.
-      const address = await sessionAddress.first(ctx.db, { id: session.id });
+      const address = await sessionAddress(ctx, session.id);
       const document = {
         sessionId: session.id,
         userId: token.kind === 'full' && session.shopper_id !== null ? session.shopper_id : 'Anonymous',
@@ -86,7 +79,7 @@ export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: str
         currency: session.currency,
         cartId: session.cart_id,
         domain: storeDomain,
-        clientIpAddress: address === undefined ? '' : address.client_ip ?? address.ip ?? '',
+        clientIpAddress: address === null ? '' : address.client_ip ?? address.ip ?? '',
         expiresIn: secondsLeft(session, ctx.now())
       };
       if (request.method === 'DELETE') {

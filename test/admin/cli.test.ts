@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { openDatabase, type DB } from '../../src/db/open.js';
+import { openDatabase, type DB } from '../../src/store/open.js';
 import { createPgDatabase, form, testConfig } from '../support/helpers.js';
 
 const SECRET = 'cli-test-secret-' + 'y'.repeat(24);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { openDatabase } from '../../src/db/open.js';
+import { openDatabase } from '../../src/store/open.js';
 import { seedAtStart, type StartupSeed } from '../../src/domain/seed.js';
 import { createPgDatabase, form, testConfig } from '../support/helpers.js';
 

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import type { DB } from '../../src/db/open.js';
+import type { DB } from '../../src/store/open.js';
 import { launchChromium, listeningApp } from './browser.js';
 
 const ARTIFACTS = 'test-artifacts';

@@ -5,7 +5,7 @@ import sparticuz from '@sparticuz/chromium';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { openDatabase, type DB } from '../../src/db/open.js';
+import { openDatabase, type DB } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../../src/domain/seed.js';
 import { testConfig } from '../support/helpers.js';
 import { freePort } from '../process/server-process.js';

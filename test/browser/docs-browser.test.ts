@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Locator, Page } from 'playwright-core';
-import type { DB } from '../../src/db/open.js';
+import type { DB } from '../../src/store/open.js';
 import { launchChromium, listeningApp } from './browser.js';
 import { APP_KEY, APP_SECRET } from '../support/helpers.js';
 

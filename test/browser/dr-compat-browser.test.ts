@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
-import { openDatabase, type DB } from '../../src/db/open.js';
+import { openDatabase, type DB } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { freePort, launchChromium } from './browser.js';
 import { testConfig } from '../support/helpers.js';

@@ -4,7 +4,7 @@ import { launchChromium, listeningApp } from './browser.js';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import type { DB } from '../../src/db/open.js';
+import type { DB } from '../../src/store/open.js';
 import { SEED } from '../support/cart-helpers.js';
 
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import type { DB } from '../../src/db/open.js';
+import type { DB } from '../../src/store/open.js';
 import { BASIC, buildTestApp, BACKENDS } from '../support/helpers.js';
 
 /** Row counts and a digest of every row of every table: equal snapshots = nothing changed. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { buildApp } from '../../src/app.js';
-import { openDatabase } from '../../src/db/open.js';
+import { openDatabase } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { LOG_REDACT, LOG_SERIALIZERS } from '../../src/http/redact.js';
 import { testConfig } from '../support/helpers.js';

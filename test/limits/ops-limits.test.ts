@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { openDatabase } from '../../src/db/open.js';
+import { openDatabase } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { buildTestApp, testConfig, tokenRequest, BASIC } from '../support/helpers.js';
 

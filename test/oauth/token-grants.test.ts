@@ -97,7 +97,7 @@ test('a session token of an authenticated session exchanged without credentials 
   // The site action is what hands a session token out (here as if the browser had been handed off).
   const { issueSessionToken, getSession } = await import('../../src/domain/sessions.js');
   const session = (await getSession(ctx.db, info.sessionId))!;
-  const res = await tokenRequest(app, { grant_type: 'password', dr_session_token: await issueSessionToken(ctx, ctx.db, session) }, { authorization: PUBLIC_BASIC });
+  const res = await tokenRequest(app, { grant_type: 'password', dr_session_token: await issueSessionToken(ctx, session) }, { authorization: PUBLIC_BASIC });
   assert.equal(res.statusCode, 200);
   const limited = (await tokenInfo(app, res.json().access_token)).json();
   assert.equal(limited.sessionId, info.sessionId);

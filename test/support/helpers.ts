@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { openDatabase, type DB } from '../../src/db/open.js';
+import { openDatabase, type DB } from '../../src/store/open.js';
 import type { Ctx } from '../../src/domain/context.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../../src/domain/seed.js';
 

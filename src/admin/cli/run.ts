@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDirOf, loadConfig } from '../../config.js';
-import { openDatabase, type DB } from '../../db/open.js';
+import { openDatabase, type DB } from '../../store/open.js';
 import type { Ctx } from '../../domain/context.js';
 import { AdminError } from '../../domain/admin.js';
 import { UsageError, usageOf, type Command, type Io, type Values } from './command.js';

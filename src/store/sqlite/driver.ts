@@ -51,10 +51,13 @@ export interface FastPath {
   /** A long read on the background thread's connection; null when there is none (in-memory). */
   readInBackground(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | null;
   /**
-   * A number that changes whenever a row of `sessions` or `access_tokens` may have changed since
-   * it was last asked: an UPDATE or DELETE of them on this connection, a rolled-back group, or a
-   * commit by any other connection to the file (`PRAGMA data_version`: the admin CLI, another
-   * server process). `check: false` skips the question to SQLite (for bookkeeping only).
+   * A number that changes whenever any row may have changed since it was last asked: any write
+   * statement on this connection (except those whose caller declares, with RunOptions, that they
+   * only insert new rows or that it keeps its caches itself), a rolled-back group, or a commit by
+   * any other connection to the file (`PRAGMA data_version`: the admin CLI, another server
+   * process). `check: false` skips the question to SQLite (for bookkeeping only). What a statement
+   * does is never guessed from its text: SQLite says whether it writes (`readonly`), and only the
+   * statement's author can say it leaves existing rows alone.
    */
   generation(check?: boolean): number;
   /** Resolves when the open group's writes are committed; null when it holds none. */
@@ -63,7 +66,14 @@ export interface FastPath {
    * Runs `statements` now as one savepoint of the open group (all or none), or answers null when
    * a transaction holds the connection. Each statement's changed-row count, and the group's commit.
    */
-  tryAtomically(statements: ReadonlyArray<{ sql: string; values: readonly unknown[] }>): { changes: number[]; committed: Promise<void> } | null;
+  tryAtomically(statements: ReadonlyArray<AtomicStatement>): { changes: number[]; committed: Promise<void> } | null;
+}
+
+/** One statement of tryAtomically(); `insertsOnly` as in RunOptions. */
+export interface AtomicStatement {
+  sql: string;
+  values: readonly unknown[];
+  insertsOnly?: boolean;
 }
 
 export interface RunOptions {
@@ -73,12 +83,13 @@ export interface RunOptions {
    * On the slow path (a transaction holds the connection) the generation moves as usual.
    */
   keepsCaches?: { afterRun: (changes: number) => void };
-}
-
-/** Statements that can change a row an in-process cache keeps (see FastPath.generation()). */
-const INVALIDATING = /^\s*(?:update|delete\s+from)\s+"?(?:sessions|access_tokens)"?[\s.]/i;
-function invalidates(sql: string): boolean {
-  return INVALIDATING.test(sql) || (/^\s*(?:insert|replace)/i.test(sql) && /"(?:sessions|access_tokens)"/.test(sql) && /do update|or replace|^\s*replace/i.test(sql));
+  /**
+   * The statement only adds new rows (a plain INSERT, or one that does nothing on a conflict), so
+   * no row read before it can have changed: the generation stays. Declared by the statement's
+   * author (Prepared's `insertsOnly`), never inferred from its text. On the slow path the
+   * generation moves as for any write.
+   */
+  insertsOnly?: boolean;
 }
 
 const fastPaths = new WeakMap<object, FastPath>();
@@ -116,12 +127,12 @@ const STATEMENT_CACHE_SIZE = 500;
 
 class GroupCommitDriver implements Driver, FastPath {
   readonly #sqlite: SQLite.Database;
-  readonly #statements = new Map<string, { stmt: SQLite.Statement; invalidates: boolean }>();
+  readonly #statements = new Map<string, SQLite.Statement>();
   /** See FastPath.generation(). */
   #generation = 0;
   #dataVersion: SQLite.Statement | null = null;
   #lastDataVersion = -1;
-  /** Set while a statement whose caller keeps the caches runs. */
+  /** Set while a statement whose caller keeps the caches (or that only inserts) runs. */
   #keepsCaches = false;
   readonly #queue: (() => void)[] = [];
   #locked = false;
@@ -167,7 +178,7 @@ class GroupCommitDriver implements Driver, FastPath {
 
   #executeKeeping(sql: string, parameters: readonly unknown[], options: RunOptions | undefined): FastResult {
     const keeper = options?.keepsCaches;
-    if (keeper === undefined) return this.#execute(sql, parameters);
+    if (keeper === undefined && options?.insertsOnly !== true) return this.#execute(sql, parameters);
     this.#keepsCaches = true;
     let result: FastResult;
     try {
@@ -175,7 +186,7 @@ class GroupCommitDriver implements Driver, FastPath {
     } finally {
       this.#keepsCaches = false;
     }
-    keeper.afterRun(Number(result.numAffectedRows ?? 0n));
+    keeper?.afterRun(Number(result.numAffectedRows ?? 0n));
     return result;
   }
 
@@ -191,7 +202,7 @@ class GroupCommitDriver implements Driver, FastPath {
     return this.#generation;
   }
 
-  tryAtomically(statements: ReadonlyArray<{ sql: string; values: readonly unknown[] }>): { changes: number[]; committed: Promise<void> } | null {
+  tryAtomically(statements: ReadonlyArray<AtomicStatement>): { changes: number[]; committed: Promise<void> } | null {
     if (this.#locked) return null;
     // What a Kysely transaction does, without its machinery: nothing else can run in between,
     // because all of it is synchronous.
@@ -200,8 +211,8 @@ class GroupCommitDriver implements Driver, FastPath {
     try {
       this.#run('SAVEPOINT sl_tx');
       try {
-        for (const { sql, values } of statements) {
-          changes.push(Number(this.#execute(sql, values).numAffectedRows ?? 0n));
+        for (const { sql, values, insertsOnly } of statements) {
+          changes.push(Number(this.#executeKeeping(sql, values, insertsOnly === true ? { insertsOnly } : undefined).numAffectedRows ?? 0n));
         }
         this.#run('RELEASE sl_tx');
       } catch (error) {
@@ -336,26 +347,25 @@ class GroupCommitDriver implements Driver, FastPath {
     }
   }
 
-  #statement(sql: string): { stmt: SQLite.Statement; invalidates: boolean } {
-    let entry = this.#statements.get(sql);
-    if (entry === undefined) {
-      const stmt = this.#sqlite.prepare(sql);
-      entry = { stmt, invalidates: !stmt.readonly && invalidates(sql) };
+  #statement(sql: string): SQLite.Statement {
+    let stmt = this.#statements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.#sqlite.prepare(sql);
       if (this.#statements.size >= STATEMENT_CACHE_SIZE) this.#statements.clear();
-      this.#statements.set(sql, entry);
+      this.#statements.set(sql, stmt);
     }
-    return entry;
+    return stmt;
   }
 
   #run(sql: string): void {
-    this.#statement(sql).stmt.run();
+    this.#statement(sql).run();
   }
 
   #execute<R>(sql: string, parameters: readonly unknown[]): QueryResult<R> {
-    const entry = this.#statement(sql);
-    const stmt = entry.stmt;
-    // Before it runs: a cache filled from a read after this point must already see it as stale.
-    if (entry.invalidates && !this.#keepsCaches) this.#generation++;
+    const stmt = this.#statement(sql);
+    // Any write, before it runs (a cache filled from a read after this point must already see it
+    // as stale), unless its caller declared it harmless to what is cached (RunOptions).
+    if (!stmt.readonly && !this.#keepsCaches) this.#generation++;
     if (stmt.readonly) {
       return { rows: (stmt.reader ? stmt.all(parameters as unknown[]) : (stmt.run(parameters as unknown[]), [])) as R[] };
     }

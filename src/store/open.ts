@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator } from 'kysely';
-import type { Database } from './schema.js';
+import type { Database } from './rows.js';
 import { migrationProvider } from './migrations.js';
-import { GroupCommitSqliteDialect } from './sqlite-driver.js';
+import { GroupCommitSqliteDialect } from './sqlite/driver.js';
 
 export type DB = Kysely<Database>;
 
@@ -18,7 +18,7 @@ export interface OpenOptions {
 export async function openDatabase(options: OpenOptions): Promise<DB> {
   let db: DB;
   if (options.databaseURL !== null) {
-    const { openPostgres, withMigrationLock } = await import('./postgres.js');
+    const { openPostgres, withMigrationLock } = await import('./postgres/open.js');
     db = await openPostgres(options.databaseURL);
     try {
       await withMigrationLock(db, async () => { await migrate(db); });

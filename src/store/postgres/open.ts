@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import type { Database } from './schema.js';
-import { statementNameOf } from './postgres-statements.js';
+import type { Database } from '../rows.js';
+import { statementNameOf } from './statements.js';
 
 // bigint columns hold unix milliseconds, which fit a JS number exactly.
 pg.types.setTypeParser(20, (value: string) => Number(value));
