@@ -16,9 +16,9 @@ import { oauthExtrasRoutes } from './routes/oauth-extras.js';
 import { installMetrics } from './http/metrics.js';
 import { AccessLogController, installAccessLog, lazyRequestLogger } from './http/request-logger.js';
 import { installDocs } from './http/docs.js';
-import { shopperApiRoutes } from './routes/shopper-api.js';
+import { shopperApiRoutes } from './shopper-api/index.js';
 import { registrationRoutes } from './routes/registration.js';
-import { storePageRoutes } from './routes/store-pages.js';
+import { hostedCheckoutRoutes } from './hosted-checkout/routes.js';
 import { browserScriptRoutes } from './routes/browser-script.js';
 import { homeRoutes } from './routes/home.js';
 
@@ -129,7 +129,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (store) => {
     await store.register(cookie);
     sessionTokenRoutes(store, ctx, config.publicStoreURL);
-    storePageRoutes(store, ctx, config);
+    hostedCheckoutRoutes(store, ctx, config);
   });
   browserScriptRoutes(app);
   homeRoutes(app);

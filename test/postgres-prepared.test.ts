@@ -1,5 +1,5 @@
 // PostgreSQL only: the hot queries run as named prepared statements on each pooled connection
-// (src/db/postgres.ts). If the server loses them — a pooler's DISCARD ALL between clients, or a
+// (src/store/postgres/open.ts). If the server loses them — a pooler's DISCARD ALL between clients, or a
 // migration that changes a table under a cached plan — the requests that use them go on working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

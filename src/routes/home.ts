@@ -1,6 +1,6 @@
 import { crc32, deflateSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHTML, PAGE_CSP } from './store-pages.js';
+import { escapeHTML, PAGE_CSP } from '../http/html.js';
 
 /**
  * The server's own front door: `GET /`, a small page that says what this is and links the demo

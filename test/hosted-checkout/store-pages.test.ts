@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { anonymousToken, bearer, exchangeSessionToken, makeApp, type TestApp } from '../support/cart-helpers.js';
 import { BACKENDS } from '../support/helpers.js';
-import { escapeHTML, PAGE_CSP } from '../../src/routes/store-pages.js';
+import { escapeHTML, PAGE_CSP } from '../../src/http/html.js';
 
 const CART = '/store/acme/en_US/DisplayThreePgCheckoutShoppingCartPage';
 const PAY = '/store/acme/en_US/DisplayThreePgCheckoutAddressPaymentInfoPage';

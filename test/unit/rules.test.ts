@@ -7,7 +7,7 @@ import { expiryOf, secondsLeft, type Session } from '../../src/domain/sessions.j
 import type { Site } from '../../src/domain/sites.js';
 import { fromCents, parseQuantity, parseVersion, toCents } from '../../src/domain/cart.js';
 import { MAX_QUANTITY } from '../../src/domain/carts.js';
-import { escapeHTML } from '../../src/routes/store-pages.js';
+import { escapeHTML } from '../../src/http/html.js';
 import { jsonpBody, jsonpCallback, toXML } from '../../src/http/render.js';
 
 const T0 = Date.UTC(2026, 0, 1);
