@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config.js';
-import { setDemoStorefrontURL } from '../src/routes/home.js';
+import { setDemoStorefrontURL } from '../src/ops/home.js';
 import { startServer } from '../src/start.js';
 import { startStorefront } from './storefront/server.js';
 

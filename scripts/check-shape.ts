@@ -4,12 +4,14 @@
  *   of the relative-import graph (Tarjan), each printed as a loop.
  * - No file under src/ longer than MAX_LINES lines.
  * - src/ imports nothing from examples/, test/ or bench/ (the server never loads example code).
+ * - src/http/ (plumbing) imports nothing above it: only itself, config, errors and crypto.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAX_LINES = 300;
+const HTTP_MAY_IMPORT = /^src\/(http\/|config\.ts$|config-defaults\.ts$|errors\.ts$|crypto\.ts$)/;
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function files(dir: string): string[] {
@@ -32,6 +34,9 @@ for (const file of sources) {
     const rel = relative(ROOT, target);
     if (!rel.startsWith('src/')) problems.push(`${relative(ROOT, file)} imports ${spec} from outside src/`);
     else targets.push(target);
+    if (relative(ROOT, file).startsWith('src/http/') && !HTTP_MAY_IMPORT.test(rel)) {
+      problems.push(`${relative(ROOT, file)} imports ${spec}: http plumbing imports nothing above it`);
+    }
   }
   graph.set(file, targets);
 }

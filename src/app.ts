@@ -4,23 +4,24 @@ import cookie from '@fastify/cookie';
 import { DEFAULT_TIMEOUTS, type Config } from './config.js';
 import type { DB } from './store/open.js';
 import type { Ctx } from './domain/context.js';
+import { allowedOriginsOf, allSitesOrigins, getApiKey, getSite } from './domain/sites.js';
 import { clientError, frameworkError, installErrorHandling } from './http/error-handler.js';
 import { installCors } from './http/cors.js';
 import { Budgets } from './limits/budgets.js';
 import { openCounters } from './limits/counters.js';
-import { sessionTokenRoutes } from './routes/session-token.js';
-import { tokenRoutes } from './routes/oauth-token.js';
-import { tokenInfoRoutes } from './routes/token-info.js';
-import { healthRoutes } from './routes/health.js';
-import { oauthExtrasRoutes } from './routes/oauth-extras.js';
-import { installMetrics } from './http/metrics.js';
+import { sessionTokenRoutes } from './sessions/site-action.js';
+import { tokenRoutes } from './oauth/token-endpoint.js';
+import { tokenInfoRoutes } from './oauth/token-info.js';
+import { healthRoutes } from './ops/health.js';
+import { oauthExtrasRoutes } from './oauth/revoke-introspect.js';
+import { installMetrics } from './ops/metrics.js';
 import { AccessLogController, installAccessLog, lazyRequestLogger } from './http/request-logger.js';
 import { installDocs } from './http/docs.js';
 import { shopperApiRoutes } from './shopper-api/index.js';
-import { registrationRoutes } from './routes/registration.js';
+import { registrationRoutes } from './shopper-api/registration.js';
 import { hostedCheckoutRoutes } from './hosted-checkout/routes.js';
-import { browserScriptRoutes } from './routes/browser-script.js';
-import { homeRoutes } from './routes/home.js';
+import { browserScriptRoutes } from './sessions/browser-script.js';
+import { homeRoutes } from './ops/home.js';
 
 export interface AppOptions {
   config: Config;
@@ -102,7 +103,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
-  installCors(app, ctx);
+  installCors(app, {
+    siteOrigins: async (id) => { const site = await getSite(ctx, id); return site === null ? undefined : allowedOriginsOf(site); },
+    keySite: async (name) => (await getApiKey(ctx, name))?.site_id ?? null,
+    allSitesOrigins: async () => await allSitesOrigins(ctx)
+  });
   // Every limit counts on these (one Redis client when REDIS_URL is set).
   const counters = await openCounters(ctx.now, config.redisURL);
   app.addHook('onClose', async () => await counters.close());

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { consumeHandoff, peekHandoff } from '../domain/cart.js';
 import type { Ctx } from '../domain/context.js';
 import type { Site } from '../domain/sites.js';
-import { attachBrowser, cookieSession } from '../http/browser-session.js';
+import { attachBrowser, cookieSession } from '../sessions/browser-session.js';
 import { sendPage } from '../http/html.js';
 import { csrfTokenOf } from './csrf.js';
 import { switchPage } from './templates/switch.js';

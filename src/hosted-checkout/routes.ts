@@ -6,7 +6,7 @@ import type { Ctx } from '../domain/context.js';
 import type { Session } from '../domain/sessions.js';
 import { getSite } from '../domain/sites.js';
 import { Forbidden, MethodNotAllowed, NotFound, printable, ServiceError } from '../errors.js';
-import { browserSession } from '../http/browser-session.js';
+import { browserSession } from '../sessions/browser-session.js';
 import { PAGE_CSP, sendPage } from '../http/html.js';
 import { param, readParams, type Params } from '../http/params.js';
 import { checkCSRF, csrfTokenOf, FORM_EXPIRED } from './csrf.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PAGE_CSP } from '../../src/http/html.js';
-import { setDemoStorefrontURL } from '../../src/routes/home.js';
+import { setDemoStorefrontURL } from '../../src/ops/home.js';
 import { startStorefront } from '../../examples/storefront/server.js';
 import { buildTestApp } from '../support/helpers.js';
 

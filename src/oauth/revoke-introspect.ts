@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import { findAccessToken, liveRefreshToken, revokeAccessToken, revokeRefreshToken, validateAccessToken } from '../domain/tokens.js';
 import { InvalidClient, MethodNotAllowed } from '../errors.js';
-import { authenticateClient } from '../http/client-auth.js';
+import { authenticateClient } from './client-auth.js';
 import type { Limiter } from '../limits/failures.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, requireParam } from '../http/params.js';

@@ -6,7 +6,7 @@ import { getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken } from '../domain/tokens.js';
 import { Forbidden, InvalidToken, ServiceError } from '../errors.js';
 import { bearerToken } from '../http/bearer.js';
-import { authenticateClient } from '../http/client-auth.js';
+import { authenticateClient } from '../oauth/client-auth.js';
 import type { Limiter } from '../limits/failures.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams, type Params } from '../http/params.js';

@@ -5,7 +5,7 @@ import { constantTimeEqual } from '../crypto.js';
 import type { Ctx } from '../domain/context.js';
 import { countLiveSessions } from '../domain/sessions.js';
 import { ServiceError } from '../errors.js';
-import type { GrantEvent } from '../routes/oauth-token.js';
+import type { GrantEvent } from '../oauth/token-endpoint.js';
 
 export interface Metrics {
   registry: Registry;

@@ -4,11 +4,12 @@ import { issueSessionToken } from '../domain/sessions.js';
 import { allowedOriginsOf, getApiKey, getSite, type Site } from '../domain/sites.js';
 import { tokenForSession } from '../domain/grants.js';
 import { Forbidden, NotFound, printable, ServiceError } from '../errors.js';
-import { browserSession, SESSION_COOKIE } from '../http/browser-session.js';
+import { browserSession, SESSION_COOKIE } from './browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { chargeJoinOfSession } from '../limits/session-budget.js';
-import { jsonpCallback, sendDocument, sendJSONP, siteActionFormat, tokenDocument } from '../http/render.js';
+import { jsonpCallback, sendDocument, sendJSONP, siteActionFormat } from '../http/render.js';
+import { tokenDocument } from '../oauth/token-document.js';
 
 function originOf(value: string | undefined): string | null {
   if (value === undefined || value === '') return null;

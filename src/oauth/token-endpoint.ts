@@ -4,9 +4,10 @@ import { anonymousGrant, externalGrant, guestGrant, joinedGuestGrant, passwordGr
 import { getSite, type Site } from '../domain/sites.js';
 import { refreshTokens, type IssuedTokens } from '../domain/tokens.js';
 import { InvalidClient, InvalidRequest, MethodNotAllowed, UnauthorizedClient, UnsupportedGrantType, WrongPassword } from '../errors.js';
-import { authenticateClient, type AuthenticatedClient } from '../http/client-auth.js';
+import { authenticateClient, type AuthenticatedClient } from './client-auth.js';
 import { param, readParams, requireParam, type Params } from '../http/params.js';
-import { oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
+import { oauthFormat, sendDocument } from '../http/render.js';
+import { tokenDocument } from './token-document.js';
 import { guarded, limitsOf } from '../limits/guard.js';
 import { counterAddress } from '../http/client-ip.js';
 import type { Limiter } from '../limits/failures.js';

@@ -10,8 +10,9 @@ import { InvalidClient, MethodNotAllowed } from '../errors.js';
 import { requireBearerToken } from '../http/bearer.js';
 import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
-import { negotiateFormat, oauthFormat, sendDocument, tokenDocument } from '../http/render.js';
-import { checkExchangeAllowed } from './oauth-token.js';
+import { negotiateFormat, oauthFormat, sendDocument } from '../http/render.js';
+import { tokenDocument } from './token-document.js';
+import { checkExchangeAllowed } from './token-endpoint.js';
 import { chargeJoin } from '../limits/session-budget.js';
 
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {

@@ -5,9 +5,9 @@ import { hashSecret } from '../crypto.js';
 import type { Ctx } from '../domain/context.js';
 import { InvalidClient, ServiceError } from '../errors.js';
 import { DEFAULT_LIMITS, guarded, limitsOf } from '../limits/guard.js';
-import { counterAddress } from './client-ip.js';
+import { counterAddress } from '../http/client-ip.js';
 import type { Limiter } from '../limits/failures.js';
-import { param, type Params } from './params.js';
+import { param, type Params } from '../http/params.js';
 
 export interface AuthenticatedClient {
   key: ApiKey;
