@@ -12,7 +12,7 @@ import { noteCorsSite } from '../http/cors.js';
 import { param, readParams } from '../http/params.js';
 import { negotiateFormat, oauthFormat, sendDocument } from '../http/render.js';
 import { tokenDocument } from './token-document.js';
-import { checkExchangeAllowed } from './token-endpoint.js';
+import { checkExchangeAllowed } from './grants/grant.js';
 import { chargeJoin } from '../limits/session-budget.js';
 
 export function tokenInfoRoutes(app: FastifyInstance, ctx: Ctx, storeDomain: string): void {
