@@ -321,9 +321,15 @@ test('usage errors exit 2 and change nothing; no database is invented for the wr
   const store = sqliteStore(t);
   await ok(store, ['sites', 'create', 'shop', '--name', 'Shop']);
   await ok(store, ['shoppers', 'create', 'shop', 'amy', '--password-stdin'], 'Amy-pass-1\n');
+  const shopKey = JSON.parse((await ok(store, ['keys', 'create', 'shop', 'shop-app', '--type', 'confidential', '--json'])).stdout) as { secret: string };
   const { app, db } = await appOn(t, store);
   const amyLogin = await app.inject({ method: 'GET', url: '/store/shop/SessionToken?format=json' });
   assert.equal(amyLogin.statusCode, 200);
+  // The password read from stdin is the one the shopper signs in with: the line's newline is not part of it.
+  const signedIn = await token(app, basic('shop-app', shopKey.secret), { grant_type: 'password', username: 'amy', password: 'Amy-pass-1' });
+  assert.equal(signedIn.statusCode, 200, signedIn.body);
+  const withNewline = await token(app, basic('shop-app', shopKey.secret), { grant_type: 'password', username: 'amy', password: 'Amy-pass-1\n' });
+  assert.deepEqual([withNewline.statusCode, withNewline.json().error], [400, 'invalid_grant']);
   const rows = await counts(db);
   const usage = await cliAll(store, [
     ['sites', 'create', 'bad id', '--name', 'X'],

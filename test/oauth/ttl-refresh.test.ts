@@ -98,6 +98,28 @@ test('refresh: rotation, a replay within the grace window answers the same pair,
   assert.equal(afterRevoke.json().error, 'invalid_grant');
 });
 
+test('refresh replay at the edge of the grace window: exactly at it the same pair, one millisecond after it reuse revokes the chain', async (t) => {
+  const { app, clock } = await buildTestApp(t, { backend });
+  const first = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).json();
+  const rotated = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token }, { authorization: BASIC });
+  assert.equal(rotated.statusCode, 200);
+  const pair = rotated.json();
+  // The demo site's grace is 30 s (refreshGraceSeconds): a replay 30 s after the rotation is still inside it.
+  clock.advance(30);
+  const atEdge = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token }, { authorization: BASIC });
+  assert.equal(atEdge.statusCode, 200, atEdge.body);
+  assert.equal(atEdge.json().access_token, pair.access_token);
+  assert.equal(atEdge.json().refresh_token, pair.refresh_token);
+  assert.equal((await tokenInfo(app, pair.access_token)).statusCode, 200);
+  clock.advance(0.001);
+  const after = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: first.refresh_token }, { authorization: BASIC });
+  assert.equal(after.statusCode, 400);
+  assert.equal(after.json().error, 'invalid_grant');
+  const revoked = await tokenInfo(app, pair.access_token);
+  assert.equal(revoked.statusCode, 401);
+  assert.equal(revoked.json().error_description, 'Token revoked');
+});
+
 test('refresh is bound to its key: another client gets invalid_grant', async (t) => {
   const { app } = await buildTestApp(t, { backend });
   const tok = (await tokenRequest(app, { grant_type: 'password', client_id: 'acme-public' })).json();
