@@ -241,28 +241,6 @@ test('with REDIS_URL two processes behind one proxy share the per-address counte
   assert.equal((await post(a.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), '10.0.0.1', { 'x-forwarded-for': elsewhere })).statusCode, 200, 'another /64');
 });
 
-test('a flood of failures from 101,000 addresses does not evict a live lockout', async (t) => {
-  const { app } = await buildTestApp(t);
-  const login = async (password: string): Promise<LightMyRequestResponse> =>
-    await post(app, '/oauth20/token', { grant_type: 'password', username: 'jane', password }, BASIC, '203.0.113.7');
-  for (let i = 0; i < 5; i++) assert.equal((await login(`guess-${i}`)).statusCode, 400);
-  assertLocked(await login('Correct-Horse-9'), 'locked before the flood');
-  // Each request fails client authentication from a new address: one new counter each.
-  const total = 101_000;
-  const batch = 500;
-  for (let start = 0; start < total; start += batch) {
-    await Promise.all(Array.from({ length: batch }, async (_, j) => {
-      const n = start + j;
-      const res = await app.inject({
-        method: 'POST', url: '/oauth20/token', remoteAddress: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials&client_id=flood&client_secret=x'
-      });
-      if (res.statusCode !== 401) assert.fail(`flood request ${n}: ${res.statusCode} ${res.body}`);
-    }));
-  }
-  assertLocked(await login('Correct-Horse-9'), 'the lockout outlives the flood');
-});
-
 // Smaller: only a wrong password counts as a failed login.
 
 test('eight parallel correct logins on one session lock nobody out: a lost race is not a failed password', async (t) => {

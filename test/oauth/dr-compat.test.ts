@@ -2,7 +2,7 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
-import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo, tokenRequest, type Backend } from '../support/helpers.js';
+import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo, tokenRequest, BACKENDS, type Backend } from '../support/helpers.js';
 
 /**
  * Issue 14: Digital River's own client code (its WordPress plugin's PHP services and browser
@@ -16,6 +16,11 @@ const B64 = (s: string): string => Buffer.from(s).toString('base64');
 interface TokenDoc { access_token: string; token_type: string; expires_in: number | string; refresh_token: string }
 interface Info { sessionId: string; userId: string; externalReferenceId: string; authenticated: string; locale: string; currency: string; cartId: string; clientIpAddress: string }
 interface ErrorDoc { errors: { error: Array<{ relation: string; code: string; description: string }> } }
+
+/** The same case again on PostgreSQL, when the matrix includes it (TEST_BACKENDS; `npm run test:fast` runs SQLite only). */
+function onPostgres(name: string, fn: (t: TestContext) => Promise<void>): void {
+  if (BACKENDS.includes('postgres')) test(name, fn);
+}
 
 async function limitedToken(app: FastifyInstance, values: Record<string, string> = {}): Promise<string> {
   const res = await tokenRequest(app, { grant_type: 'password', ...values }, { authorization: BASIC });
@@ -239,7 +244,7 @@ const clientIpCase = async (t: TestContext, backend: Backend = 'sqlite'): Promis
   assert.equal((after.json() as Info).clientIpAddress, '203.0.113.50');
 };
 test('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used', async (t) => await clientIpCase(t));
-test('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used (PostgreSQL)', async (t) => await clientIpCase(t, 'postgres'));
+onPostgres('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used (PostgreSQL)', async (t) => await clientIpCase(t, 'postgres'));
 
 describe('5. renewal after login with the pre-login handle', () => {
   const renewalCase = async (t: TestContext, backend: Backend = 'sqlite'): Promise<void> => {
@@ -273,7 +278,7 @@ describe('5. renewal after login with the pre-login handle', () => {
     assert.equal((jane.json() as { error_description: string }).error_description, 'Session re-keyed at login');
   };
   test('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed"', async (t) => await renewalCase(t));
-  test('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed" (PostgreSQL)', async (t) => await renewalCase(t, 'postgres'));
+  onPostgres('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed" (PostgreSQL)', async (t) => await renewalCase(t, 'postgres'));
 
   test('the password grant and dr_limited_token work the same way', async (t) => {
     const { app } = await buildTestApp(t);
@@ -310,7 +315,7 @@ const joinedGuestCase = async (t: TestContext, backend: Backend = 'sqlite'): Pro
   assert.equal((await info(app, (byLimited.json() as TokenDoc).access_token)).sessionId, joinedInfo.sessionId);
 };
 test('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session', async (t) => await joinedGuestCase(t));
-test('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session (PostgreSQL)', async (t) => await joinedGuestCase(t, 'postgres'));
+onPostgres('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session (PostgreSQL)', async (t) => await joinedGuestCase(t, 'postgres'));
 
 describe('7. registration: POST /v1/shoppers', () => {
   const SHOPPER = { username: 'max@example.com', password: B64('Tr0ub4dor&3x'), firstName: 'Max', lastName: 'Muster', emailAddress: 'max@example.com' };
@@ -339,7 +344,7 @@ describe('7. registration: POST /v1/shoppers', () => {
     assert.equal(wp43.statusCode, 400);
   };
   test('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in', async (t) => await registrationCase(t));
-  test('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in (PostgreSQL)', async (t) => await registrationCase(t, 'postgres'));
+  onPostgres('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in (PostgreSQL)', async (t) => await registrationCase(t, 'postgres'));
 
   test('a public apiKey with a form or a flat JSON body; weak password, bad e-mail, missing fields: 400 saying why, nothing created', async (t) => {
     const { app, ctx } = await buildTestApp(t);

@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { BASIC, buildTestApp, OTHER_SITE, tokenInfo, tokenRequest, type TestApp } from '../support/helpers.js';
+import { BACKENDS, BASIC, buildTestApp, OTHER_SITE, tokenInfo, tokenRequest, type TestApp } from '../support/helpers.js';
 import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
 import { sweepExpired } from '../../src/domain/sessions.js';
 import { DEFAULT_SESSION_BUDGETS } from '../../src/config.js';
@@ -72,7 +72,7 @@ function errorCode(res: LightMyRequestResponse): string {
   return (res.json() as { errors: { error: Array<{ code: string }> } }).errors.error[0]!.code;
 }
 
-for (const backend of ['sqlite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   test(`[${backend}] finding 1: a limited token on a signed-in session reaches the cart, never the profile, orders or submit-cart`, async (t) => {
     const sut = await build(t, backend);
     const { app } = sut;
