@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTestApp, tokenInfo } from './helpers.js';
+import { countStored } from './support/reader.js';
 
 test('without apiKey: a session token in JSON, with a HttpOnly path-scoped cookie', async (t) => {
   const { app } = await buildTestApp(t);
@@ -89,8 +90,7 @@ test('bad callbacks get 400 and start no session', async (t) => {
   }
   const ok = await app.inject({ method: 'GET', url: `/store/acme/SessionToken?callback=${'x'.repeat(128)}` });
   assert.equal(ok.statusCode, 200);
-  const count = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  assert.equal(Number(count.n), 1);
+  assert.equal(await countStored(db, 'sessions'), 1);
 });
 
 test('unknown site 404; a confidential, unknown or foreign key 401 invalid_client', async (t) => {
