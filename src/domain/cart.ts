@@ -3,15 +3,14 @@ import { Conflict, InvalidToken, NotFound, ShopperInvalidRequest } from '../erro
 import { ensureCartRow, MAX_QUANTITY } from './carts.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
-import type { Selectable } from 'kysely';
-import type { CartTable } from '../store/rows.js';
+import type { CartRow as StoredCart } from '../store/rows.js';
 import type { OrderRow } from './orders.js';
 
 // Orders and handoff codes have their own files; the cart's callers find them here too.
 export { getOrder, lastOrderOfSession, listOrders, type OrderRow } from './orders.js';
 export { consumeHandoff, createHandoff, HANDOFF_TTL_MS, peekHandoff } from './handoffs.js';
 
-export type CartRow = Selectable<CartTable>;
+export type CartRow = StoredCart;
 
 
 export interface CartLine {

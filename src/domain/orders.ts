@@ -1,10 +1,9 @@
-import type { Selectable } from 'kysely';
-import type { OrderTable } from '../store/rows.js';
+import type { OrderRow as StoredOrder } from '../store/rows.js';
 import { NotFound } from '../errors.js';
 import type { Ctx } from './context.js';
 import type { Session } from './sessions.js';
 
-export type OrderRow = Selectable<OrderTable>;
+export type OrderRow = StoredOrder;
 
 /** Orders: a shopper's on every session, an anonymous session's own. Written by submitCart (cart.ts). */
 export async function listOrders(ctx: Ctx, session: Session): Promise<OrderRow[]> {

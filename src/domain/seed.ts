@@ -1,5 +1,4 @@
-import type { Insertable } from 'kysely';
-import type { ApiKeyTable, ShopperTable, SiteTable } from '../store/rows.js';
+import type { NewApiKeyRow, NewShopperRow, NewSiteRow } from '../store/rows.js';
 import { hashPassword, hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { clearSiteCache } from './sites.js';
@@ -13,7 +12,7 @@ export {
 
 
 /** The `sites` row of a seeded site, defaults filled in. */
-export function siteRowOf(site: SiteSeed): Insertable<SiteTable> {
+export function siteRowOf(site: SiteSeed): NewSiteRow {
   return {
     id: site.id,
     name: site.name,
@@ -30,7 +29,7 @@ export function siteRowOf(site: SiteSeed): Insertable<SiteTable> {
 }
 
 /** The `api_keys` row of a key: its secret only as a hash. */
-export function apiKeyRowOf(ctx: Ctx, siteId: string, key: ApiKeySeed): Insertable<ApiKeyTable> {
+export function apiKeyRowOf(ctx: Ctx, siteId: string, key: ApiKeySeed): NewApiKeyRow {
   if (key.type === 'confidential' && key.secret === undefined) {
     throw new Error(`seed: confidential key ${key.key} needs a secret`);
   }
@@ -43,7 +42,7 @@ export function apiKeyRowOf(ctx: Ctx, siteId: string, key: ApiKeySeed): Insertab
 }
 
 /** The `shoppers` row of a new registered shopper; the password arrives already hashed. */
-export function shopperRowOf(siteId: string, shopper: ShopperSeed, passwordHash: string, now: number): Insertable<ShopperTable> {
+export function shopperRowOf(siteId: string, shopper: ShopperSeed, passwordHash: string, now: number): NewShopperRow {
   return {
     id: randomHex(16),
     site_id: siteId,

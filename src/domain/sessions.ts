@@ -1,13 +1,12 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, SessionTable } from '../store/rows.js';
+import type { Executor as StoreExecutor, SessionRow } from '../store/rows.js';
 import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
 import { tokenCacheOf } from './token-cache.js';
 import { Prepared } from '../store/prepared.js';
 
-export type Session = Selectable<SessionTable>;
-export type Executor = Kysely<Database>;
+export type Session = SessionRow;
+export type Executor = StoreExecutor;
 export type HandleKind = 'cookie' | 'session_token';
 
 /** A handle resolved to its session, or why it no longer reaches one. */
