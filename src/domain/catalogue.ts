@@ -1,8 +1,7 @@
-import type { Selectable } from 'kysely';
-import type { ProductTable } from '../store/rows.js';
+import type { ProductRow } from '../store/rows.js';
 import type { Ctx } from './context.js';
 
-export type Product = Selectable<ProductTable>;
+export type Product = ProductRow;
 
 /** A site's products in id order, at most `limit` of them when given. */
 export async function listProducts(ctx: Ctx, siteId: string, limit?: number): Promise<Product[]> {

@@ -4,8 +4,7 @@ import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
 import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
-import { exchangeSessionTokenPg, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
-import { isPostgres } from '../store/prepared.js';
+import { exchangeSessionTokenAtOnce, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
 
 export interface SessionRef {
   sessionToken?: string | undefined;
@@ -101,12 +100,14 @@ function checkRekeyedFor(named: NamedSession | null, ref: SessionRef, shopperId:
  * a limited token joined to the named session, or on a new one.
  */
 export async function anonymousGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
-  if (ref.sessionToken !== undefined && ref.sessionToken.length === 32 && isPostgres(ctx.db)) {
-    // One statement instead of a read, then a write: the pair is stored only if the session is
-    // live on this site, which liveSessionOf then confirms (or explains).
-    const { resolved, issued } = await exchangeSessionTokenPg(ctx, site, key, ref.sessionToken.toUpperCase(), 'limited');
-    liveSessionOf(site, resolved);
-    if (issued !== null) return issued;
+  if (ref.sessionToken !== undefined && ref.sessionToken.length === 32) {
+    // Where the store can (PostgreSQL), one statement instead of a read, then a write: the pair is
+    // stored only if the session is live on this site, which liveSessionOf then confirms (or explains).
+    const exchanged = await exchangeSessionTokenAtOnce(ctx, site, key, ref.sessionToken.toUpperCase(), 'limited');
+    if (exchanged !== null) {
+      liveSessionOf(site, exchanged.resolved);
+      if (exchanged.issued !== null) return exchanged.issued;
+    }
   }
   const existing = await referencedSession(ctx, site, ref);
   if (existing !== null) return await issueOnSession(ctx, site, key, existing, 'limited');

@@ -1,12 +1,7 @@
-import { sql } from 'kysely';
+import { databaseAnswers as answers } from '../store/health.js';
 import type { Ctx } from './context.js';
 
-/** True when the database answers a trivial query. */
+/** True when the database answers a trivial query (readiness). */
 export async function databaseAnswers(ctx: Ctx): Promise<boolean> {
-  try {
-    await sql`select 1`.execute(ctx.db);
-    return true;
-  } catch {
-    return false;
-  }
+  return await answers(ctx.db);
 }

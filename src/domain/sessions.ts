@@ -1,13 +1,13 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, SessionTable } from '../store/rows.js';
+import type { Executor as StoreExecutor, SessionRow } from '../store/rows.js';
 import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
 import { tokenCacheOf } from './token-cache.js';
 import { Prepared } from '../store/prepared.js';
+import { insertSession } from '../store/token-writes.js';
 
-export type Session = Selectable<SessionTable>;
-export type Executor = Kysely<Database>;
+export type Session = SessionRow;
+export type Executor = StoreExecutor;
 export type HandleKind = 'cookie' | 'session_token';
 
 /** A handle resolved to its session, or why it no longer reaches one. */
@@ -48,19 +48,6 @@ export interface NewSessionOptions {
   /** A fixed id (a refresh of an ended session derives it, so racing refreshes agree). */
   id?: string;
 }
-
-function insertSessionRow(db: Executor, $: (name: keyof Session & string) => never) {
-  return db.insertInto('sessions').values({
-    id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
-    currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
-    last_used_at: $('last_used_at'), expires_at: $('expires_at')
-  });
-}
-
-const insertSession = new Prepared<Session, never>((db, $) => insertSessionRow(db, $).onConflict((oc) => oc.column('id').doNothing()), { insertsOnly: true });
-
-/** A session with a new random id: a clash is an error (rolling back whatever was written with it). */
-export const insertFreshSession = new Prepared<Session, never>(insertSessionRow, { insertsOnly: true });
 
 /** The row of a new session, not yet stored. */
 export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {

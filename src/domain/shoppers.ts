@@ -1,10 +1,9 @@
-import type { Selectable } from 'kysely';
-import type { ShopperTable } from '../store/rows.js';
+import type { ShopperRow } from '../store/rows.js';
 import { Prepared } from '../store/prepared.js';
 import type { Ctx } from './context.js';
 
 /** What the Shopper API and token info show of a shopper. */
-export type ShopperProfile = Pick<Selectable<ShopperTable>, 'username' | 'external_ref' | 'first_name' | 'last_name' | 'email'>;
+export type ShopperProfile = Pick<ShopperRow, 'username' | 'external_ref' | 'first_name' | 'last_name' | 'email'>;
 
 const shopperRow = new Prepared<{ id: string }, ShopperProfile>((db, $) =>
   db.selectFrom('shoppers').select(['username', 'external_ref', 'first_name', 'last_name', 'email']).where('id', '=', $('id')));

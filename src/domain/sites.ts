@@ -1,10 +1,9 @@
-import type { Selectable } from 'kysely';
-import type { ApiKeyTable, SiteTable } from '../store/rows.js';
+import type { ApiKeyRow, SiteRow } from '../store/rows.js';
 import { constantTimeEqual, hashSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 
-export type Site = Selectable<SiteTable>;
-export type ApiKey = Selectable<ApiKeyTable>;
+export type Site = SiteRow;
+export type ApiKey = ApiKeyRow;
 
 /**
  * Sites and keys change rarely (seed file, admin command) and are read on every request, so they

@@ -1,13 +1,11 @@
 import { createHash, hash } from 'node:crypto';
 import type { DB } from '../store/open.js';
 import { fastPathOf, type FastPath } from '../store/sqlite/driver.js';
-import type { Selectable } from 'kysely';
-import type { AccessTokenTable, SessionTable } from '../store/rows.js';
+import type { AccessTokenRow, SessionRow } from '../store/rows.js';
 
 // Row types straight from the storage rows, so this module imports nothing of the domain that
 // uses it (sessions and tokens import the cache; it must not import them back).
-type Session = Selectable<SessionTable>;
-type AccessTokenRow = Selectable<AccessTokenTable>;
+type Session = SessionRow;
 /** A validated access token with its session (tokens.ts's ValidToken). */
 interface ValidToken { token: AccessTokenRow; session: Session }
 

@@ -4,7 +4,7 @@
  * (tokens/revocation.ts) and the refresh grant (tokens/refresh.ts). This file is their public face.
  */
 export type { AccessTokenRow, IssuedTokens, TokenKind, ValidToken } from './tokens/hashing.js';
-export { exchangeSessionTokenPg, issueOnNewSession, issueOnSession, issueTokens } from './tokens/issue.js';
+export { exchangeSessionTokenAtOnce, issueOnNewSession, issueOnSession, issueTokens } from './tokens/issue.js';
 export { findAccessToken, keyOfAccessToken, liveRefreshToken, validateAccessToken, type LiveRefreshToken } from './tokens/validation.js';
 export { revokeAccessToken, revokeKeyTokens, revokeRefreshToken, revokeShopperTokens, type RevokedCount } from './tokens/revocation.js';
 export { refreshTokens } from './tokens/refresh.js';

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
 
 /** Times are unix milliseconds. Secret columns hold `hashSecret()` values, never raw secrets. */
 export interface SiteTable {
@@ -185,3 +185,19 @@ export interface Database {
 }
 
 export type Unused = Generated<number>;
+
+/** Rows as read (every column), and as inserted (defaults optional): what the rest of the code names. */
+export type SiteRow = Selectable<SiteTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;
+export type ShopperRow = Selectable<ShopperTable>;
+export type ProductRow = Selectable<ProductTable>;
+export type SessionRow = Selectable<SessionTable>;
+export type AccessTokenRow = Selectable<AccessTokenTable>;
+export type RefreshTokenRow = Selectable<RefreshTokenTable>;
+export type CartRow = Selectable<CartTable>;
+export type OrderRow = Selectable<OrderTable>;
+export type NewSiteRow = Insertable<SiteTable>;
+export type NewApiKeyRow = Insertable<ApiKeyTable>;
+export type NewShopperRow = Insertable<ShopperTable>;
+/** A database handle or an open transaction on it. */
+export type Executor = Kysely<Database>;

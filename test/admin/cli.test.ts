@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import { openDatabase, type DB } from '../../src/store/open.js';
 import { createPgDatabase, form, testConfig } from '../support/helpers.js';
+import { countStored } from '../support/reader.js';
 
 const SECRET = 'cli-test-secret-' + 'y'.repeat(24);
 const TABLES = ['sites', 'api_keys', 'shoppers', 'products', 'sessions', 'handles', 'access_tokens', 'refresh_tokens',
@@ -92,8 +93,7 @@ async function appOn(t: TestContext, store: Store): Promise<{ app: FastifyInstan
 async function counts(db: DB): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of TABLES) {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
+    out[table] = await countStored(db, table);
   }
   return out;
 }

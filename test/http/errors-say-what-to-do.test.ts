@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { BASIC, buildTestApp, tokenRequest } from '../support/helpers.js';
+import { countStored } from '../support/reader.js';
 
 interface ShopperError { errors: { error: Array<{ code: string; description: string }> } }
 interface OAuthError { error: string; error_description: string }
@@ -19,7 +20,7 @@ function shopperError(body: string): { code: string; description: string } {
 async function countRows(app: FastifyInstance): Promise<string> {
   const db = app.ctx.db;
   const counts = await Promise.all((['sessions', 'access_tokens', 'carts', 'line_items'] as const).map(async (table) =>
-    (await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n));
+    await countStored(db, table)));
   return counts.join(',');
 }
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
 import { BASIC, buildTestApp, OTHER_SITE, BACKENDS } from '../support/helpers.js';
+import { countStored } from '../support/reader.js';
 
 function seedWith(limits: Record<string, number>): Seed {
   return { sites: [{ ...DEMO_SEED.sites[0]!, limits }, OTHER_SITE] };
@@ -36,8 +37,7 @@ function assertLimited(res: LightMyRequestResponse, limit: number): void {
 }
 
 async function sessionCount(db: Awaited<ReturnType<typeof buildTestApp>>['db']): Promise<number> {
-  const row = await db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+  return await countStored(db, 'sessions');
 }
 
 // Every test here runs on each database of the matrix (test/support/helpers.ts BACKENDS).

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
 import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo, tokenRequest, BACKENDS, type Backend } from '../support/helpers.js';
+import { countStored } from '../support/reader.js';
 
 /**
  * Issue 14: Digital River's own client code (its WordPress plugin's PHP services and browser
@@ -348,7 +349,7 @@ describe('7. registration: POST /v1/shoppers', () => {
 
   test('a public apiKey with a form or a flat JSON body; weak password, bad e-mail, missing fields: 400 saying why, nothing created', async (t) => {
     const { app, ctx } = await buildTestApp(t);
-    const count = async (): Promise<number> => (await ctx.db.selectFrom('shoppers').select('id').execute()).length;
+    const count = async (): Promise<number> => await countStored(ctx.db, 'shoppers');
     const before = await count();
     const weak = await app.inject({ method: 'POST', url: '/v1/shoppers?apiKey=acme-public', headers: JSON_HEADERS, payload: JSON.stringify({ shopper: { ...SHOPPER, password: 'password' } }) });
     assert.equal(weak.statusCode, 400);

@@ -8,6 +8,7 @@ import { BACKENDS, BASIC, buildTestApp, OTHER_SITE, tokenInfo, tokenRequest, typ
 import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
 import { sweepExpired } from '../../src/domain/sessions.js';
 import { DEFAULT_SESSION_BUDGETS } from '../../src/config.js';
+import { countStored } from '../support/reader.js';
 
 const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
 const CART_PAGE = '/store/acme/en_US/DisplayThreePgCheckoutShoppingCartPage';
@@ -23,8 +24,7 @@ function bearer(token: string): Record<string, string> {
 }
 
 async function count(app: TestApp, table: 'sessions' | 'access_tokens' | 'refresh_tokens' | 'orders' | 'handoff_codes' | 'handles'): Promise<number> {
-  const row = await app.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-  return Number(row.n);
+  return await countStored(app.db, table);
 }
 
 /** A browser: one SLSESSION cookie for the acme store path. */

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest, BACKENDS } from '../support/helpers.js';
+import { countStored } from '../support/reader.js';
 
 const PUBLIC_BASIC = 'Basic ' + Buffer.from('acme-public:').toString('base64');
 
@@ -29,7 +30,7 @@ test('a session token whose session is elsewhere, re-keyed or expired: invalid_g
   // must happen exactly when the read finds the session live on this site.
   const { app, ctx, clock } = await buildTestApp(t, { backend });
   const stored = async (): Promise<number[]> => await Promise.all((['access_tokens', 'refresh_tokens'] as const).map(async (table) =>
-    Number((await ctx.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)));
+    await countStored(ctx.db, table)));
   const foreign = (await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json' })).json().session_token;
   const rekeyed = (await browserSessionToken(app)).sessionToken;
   const login = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: rekeyed }, { authorization: BASIC });

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest, BACKENDS } from '../support/helpers.js';
 import { sweepExpired } from '../../src/domain/sessions.js';
+import { countStored } from '../support/reader.js';
 
 const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
 
@@ -206,7 +207,7 @@ test('expired rows are swept so the database does not grow without bound', async
     await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC });
     await browserSessionToken(app);
   }
-  const count = async (table: 'sessions' | 'handles' | 'access_tokens'): Promise<number> => (await db.selectFrom(table).selectAll().execute()).length;
+  const count = async (table: 'sessions' | 'handles' | 'access_tokens'): Promise<number> => await countStored(db, table);
   assert.equal(await count('sessions'), 10);
   clock.advance(86400 + 3600);
   await sweepExpired(ctx);

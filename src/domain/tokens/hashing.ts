@@ -1,10 +1,9 @@
-import type { Selectable } from 'kysely';
-import type { AccessTokenTable } from '../../store/rows.js';
+import type { AccessTokenRow as StoredAccessToken } from '../../store/rows.js';
 import { prefixedKey } from '../../crypto.js';
 import type { Ctx } from '../context.js';
 import type { Session } from '../sessions.js';
 
-export type AccessTokenRow = Selectable<AccessTokenTable>;
+export type AccessTokenRow = StoredAccessToken;
 export type TokenKind = 'limited' | 'full';
 
 export interface IssuedTokens {

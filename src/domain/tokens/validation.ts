@@ -1,5 +1,4 @@
-import type { Selectable } from 'kysely';
-import type { RefreshTokenTable } from '../../store/rows.js';
+import type { RefreshTokenRow } from '../../store/rows.js';
 import { InvalidToken } from '../../errors.js';
 import type { Ctx } from '../context.js';
 import { Prepared } from '../../store/prepared.js';
@@ -81,7 +80,7 @@ export async function keyOfAccessToken(ctx: Ctx, raw: string): Promise<string | 
 }
 
 export interface LiveRefreshToken {
-  row: Selectable<RefreshTokenTable>;
+  row: RefreshTokenRow;
   /** The session the token still reaches; null when it ended (a shopper's token lives on). */
   session: Session | null;
 }
