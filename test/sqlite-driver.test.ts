@@ -68,7 +68,9 @@ test('writeAtomically: all or none, on its own and next to transactions, each an
     assert.equal(ids.has(first), ok, `${first} is written only with ${second}`);
     assert.equal(ids.has(second), ok, second);
   };
-  alone.forEach((outcome, i) => check(outcome, i % 3 !== 0, `a${i}`, `b${i}`));
+  alone.forEach((outcome, i) => {
+    check(outcome, i % 3 !== 0, `a${i}`, `b${i}`);
+  });
   mixed.forEach((outcome, i) => {
     if (i % 2 === 0) {
       assert.equal(outcome.status, 'fulfilled');

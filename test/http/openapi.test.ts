@@ -148,7 +148,10 @@ describe('the API reference (/docs/json)', () => {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const key of Object.keys(DOCUMENTED)) {
       const [method, url] = key.split(' ') as [string, string];
-      (paths[url.replace(/:([A-Za-z]+)/g, '{$1}')] ??= {})[method.toLowerCase()] = {};
+      const path = url.replace(/:([A-Za-z]+)/g, '{$1}');
+      const item = paths[path] ?? {};
+      paths[path] = item;
+      item[method.toLowerCase()] = {};
     }
     const everything = finishDocument({ paths }, { publicApiURL: API, publicStoreURL: STORE });
     const all = await new Validator().validate(everything);

@@ -87,7 +87,10 @@ export function usageOf(command: Command): string {
 }
 
 export function printSecretOnce(io: Io, json: boolean, key: { key: string; site: string; type: string; secret: string | null }, line: string): void {
-  if (json) return printJson(io, key);
+  if (json) {
+    printJson(io, key);
+    return;
+  }
   io.out(line + '\n');
   if (key.secret !== null) {
     io.out(`secret: ${key.secret}\n`);

@@ -70,7 +70,7 @@ function parseCommand(argv: string[]): Parsed | { help: string } {
     rest = argv.slice(2);
   }
   if (rest.includes('--help') || rest.includes('-h')) return { help: commandHelp(command) };
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
   } catch (err) {
