@@ -8,7 +8,7 @@ import { getSite } from '../domain/sites.js';
 import { Forbidden, MethodNotAllowed, NotFound, printable, ServiceError } from '../errors.js';
 import { browserSession } from '../sessions/browser-session.js';
 import { PAGE_CSP, sendPage } from '../http/html.js';
-import { param, readParams, type Params } from '../http/params.js';
+import { couldBeId, param, readParams, type Params } from '../http/params.js';
 import { checkCSRF, csrfTokenOf, FORM_EXPIRED } from './csrf.js';
 import { followHandoff, SPENT_HANDOFF, switchSession } from './handoff.js';
 import { readPaymentForm } from './payment-form.js';
@@ -90,7 +90,7 @@ export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Con
       if (!PAGES.has(page) || !LOCALE.test(locale)) {
         throw new NotFound('No such page');
       }
-      const site = await getSite(ctx, siteId);
+      const site = couldBeId(siteId) ? await getSite(ctx, siteId) : null;
       if (site === null) {
         throw new NotFound(`Unknown store "${printable(siteId)}"`);
       }

@@ -6,7 +6,7 @@ import { tokenForSession } from '../domain/grants.js';
 import { Forbidden, NotFound, printable, ServiceError } from '../errors.js';
 import { browserSession, SESSION_COOKIE } from './browser-session.js';
 import { noteCorsSite } from '../http/cors.js';
-import { param, readParams } from '../http/params.js';
+import { couldBeId, param, readParams } from '../http/params.js';
 import { chargeJoinOfSession } from '../limits/session-budget.js';
 import { jsonpCallback, sendDocument, sendJSONP, siteActionFormat } from '../http/render.js';
 import { tokenDocument } from '../oauth/token-document.js';
@@ -55,7 +55,7 @@ export function sessionTokenRoutes(app: FastifyInstance, ctx: Ctx, storeOrigin: 
     }
     const params = readParams(request);
     const callback = jsonpCallback(params);
-    const site = await getSite(ctx, siteId);
+    const site = couldBeId(siteId) ? await getSite(ctx, siteId) : null;
     if (site === null) {
       throw new NotFound(`Unknown site "${printable(siteId)}"`);
     }

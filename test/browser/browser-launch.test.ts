@@ -16,7 +16,7 @@ test('browser tests launch the Chromium from npm, with no browser on PATH', asyn
   t.after(() => rmSync(bin, { recursive: true, force: true }));
   symlinkSync(process.execPath, join(bin, 'node'));
   const script = [
-    "import { chromiumPath, launchChromium } from '../test/browser.ts';",
+    "import { chromiumPath, launchChromium } from './test/browser/browser.ts';",
     'const browser = await launchChromium();',
     'const page = await browser.newPage();',
     "await page.setContent('<p>x</p><script>document.querySelector(\"p\").textContent = navigator.userAgent.includes(\"HeadlessChrome\") ? \"ran\" : \"?\"</script>');",

@@ -87,3 +87,15 @@ test('generated garbage at every route: never a 5xx, always the surface error sh
   assert.ok(fourXX > 200, `most generated requests are refused (${fourXX})`);
 });
 });
+
+// Found by the fuzz once it ran on PostgreSQL: a NUL byte in the site id of a URL reached the
+// database there (500) while SQLite answered 404. Now every database answers 404 before any lookup.
+for (const backend of BACKENDS) {
+  test(`[${backend}] a NUL byte in a URL's site id is an unknown site, on the site action and the hosted pages`, async (t) => {
+    const { app } = await buildTestApp(t, { backend });
+    const action = await app.inject({ method: 'GET', url: '/store/%00/SessionToken?format=json' });
+    assert.equal(action.statusCode, 404, action.body);
+    const page = await app.inject({ method: 'GET', url: '/store/%00/en_US/ThankYouPage' });
+    assert.equal(page.statusCode, 404, page.body);
+  });
+}
