@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
 import type { Config } from '../src/config.js';
-import { openDatabase, type DB } from '../src/store/open.js';
+import { openStore, type DB } from '../src/store/open.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../src/domain/seed.js';
 import { createPgDatabase, currentBackend } from './helpers.js';
 
@@ -42,7 +42,7 @@ export async function makeApp(overrides: Partial<Config> = {}): Promise<TestApp>
   const clock = { now: Date.UTC(2026, 0, 1) };
   // After useBackend('postgres') (test/postgres.test.ts) each app gets a fresh PostgreSQL database.
   const created = currentBackend() === 'postgres' && overrides.databaseURL === undefined ? await createPgDatabase() : null;
-  const db = await openDatabase({ databaseURL: created?.url ?? config.databaseURL, dataDir: ':memory:' });
+  const db = await openStore({ databaseURL: created?.url ?? config.databaseURL, dataDir: ':memory:' });
   await loadSeed({ db, secret: config.secret, now: () => clock.now }, SEED);
   const app = await buildApp({ config, db, now: () => clock.now });
   await app.ready();

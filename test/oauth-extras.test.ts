@@ -6,7 +6,7 @@ import * as oauth from 'oauth4webapi';
 import { ClientCredentials, ResourceOwnerPassword } from 'simple-oauth2';
 import { buildApp } from '../src/app.js';
 import type { Config } from '../src/config.js';
-import { openDatabase } from '../src/store/open.js';
+import { openStore } from '../src/store/open.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../src/domain/seed.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
@@ -30,7 +30,7 @@ function configFor(publicApiURL = 'http://api.sessionlink.test'): Config {
 }
 
 async function makeApp(publicApiURL?: string, now: () => number = Date.now): Promise<FastifyInstance> {
-  const db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
+  const db = await openStore({ databaseURL: null, dataDir: ':memory:' });
   const ctx = { db, secret: SECRET, now };
   await loadSeed(ctx, DEMO_SEED);
   await loadSeed(ctx, OTHER_SITE);
