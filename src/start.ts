@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { SWEEP_INTERVAL_MS, type Config } from './config.js';
-import { openDatabase } from './store/open.js';
+import { openStore } from './store/open.js';
 import type { Ctx } from './domain/context.js';
 import { DEMO_SEED, seedAtStart } from './domain/seed.js';
 import { sweepExpired } from './domain/sessions.js';
@@ -29,7 +29,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   const logging = openLogging(config);
   const log = logging.logger;
-  const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx: Ctx = { db, secret: config.secret, now: Date.now };
   const seeded = await seedAtStart(ctx, { demo, production: config.production === true, seedFile: config.seedFile });
   if (seeded.removedDemoSites.length > 0) {

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import test from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { openDatabase, type DB } from '../src/store/open.js';
+import { openStore, type DB } from '../src/store/open.js';
 import { Prepared, writeAtomically } from '../src/store/prepared.js';
 
 async function fileDatabase(t: test.TestContext): Promise<{ db: DB; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sl-driver-'));
-  const db = await openDatabase({ databaseURL: null, dataDir: dir });
+  const db = await openStore({ databaseURL: null, dataDir: dir });
   t.after(async () => {
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });

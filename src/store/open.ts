@@ -15,7 +15,7 @@ export interface OpenOptions {
   dataDir: string;
 }
 
-export async function openDatabase(options: OpenOptions): Promise<DB> {
+export async function openStore(options: OpenOptions): Promise<DB> {
   let db: DB;
   if (options.databaseURL !== null) {
     const { openPostgres, withMigrationLock } = await import('./postgres/open.js');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { openDatabase } from '../../src/store/open.js';
+import { openStore } from '../../src/store/open.js';
 import { seedAtStart, type StartupSeed } from '../../src/domain/seed.js';
 import { createPgDatabase, form, testConfig } from '../support/helpers.js';
 
@@ -46,7 +46,7 @@ interface Running {
 /** The server's start-up on the store's database (no cache survives from an earlier start). */
 async function start(store: Store, options: { demo?: boolean; seedFile?: string | null } = {}): Promise<Running> {
   const config = testConfig({ dataDir: store.dataDir, databaseURL: store.env.DATABASE_URL ?? null, secret: SECRET });
-  const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx = { db, secret: SECRET, now: Date.now };
   let seeded: StartupSeed;
   try {

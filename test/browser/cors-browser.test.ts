@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
-import { openDatabase, type DB } from '../../src/store/open.js';
+import { openStore, type DB } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { launchChromium, freePort } from './browser.js';
 import { testConfig } from '../support/helpers.js';
@@ -58,7 +58,7 @@ describe('CORS in a real browser', () => {
     shop = await pageServer(shopPort);
     evil = await pageServer(evilPort);
     const config = testConfig({ port: apiPort, publicStoreURL: api, publicApiURL: api });
-    db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
+    db = await openStore({ databaseURL: null, dataDir: ':memory:' });
     await loadSeed({ db, secret: config.secret, now: Date.now }, { sites: [{ ...DEMO_SEED.sites[0]!, allowedOrigins: [shopOrigin] }] });
     app = await buildApp({ config, db });
     await app.listen({ port: apiPort, host: '127.0.0.1' });

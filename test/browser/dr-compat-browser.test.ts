@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
-import { openDatabase, type DB } from '../../src/store/open.js';
+import { openStore, type DB } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { freePort, launchChromium } from './browser.js';
 import { testConfig } from '../support/helpers.js';
@@ -79,7 +79,7 @@ describe('Digital River\'s browser calls from a merchant page of another origin 
     merchantOrigin = `http://127.0.0.1:${pagePort}`;
     merchant = await merchantPage(pagePort);
     const config = testConfig({ port: apiPort, publicStoreURL: api, publicApiURL: api });
-    db = await openDatabase({ databaseURL: null, dataDir: ':memory:' });
+    db = await openStore({ databaseURL: null, dataDir: ':memory:' });
     // The demo site sets no allowedOrigins: Digital River's default, any origin without credentials.
     await loadSeed({ db, secret: config.secret, now: Date.now }, DEMO_SEED);
     app = await buildApp({ config, db });

@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { openDatabase, type DB } from '../../src/store/open.js';
+import { openStore, type DB } from '../../src/store/open.js';
 import type { Ctx } from '../../src/domain/context.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../../src/domain/seed.js';
 
@@ -208,7 +208,7 @@ export async function openTestApp(options: TestAppOptions = {}): Promise<TestApp
   // The tests that share counters through Redis say how to start it when it is not answering.
   if (overrides.redisURL === TEST_REDIS_URL) await requireRedis();
   const config = testConfig(overrides);
-  const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   const ctx: Ctx = { db, secret: config.secret, now: clock.now };
   await loadSeed(ctx, options.seed ?? { sites: [...DEMO_SEED.sites, OTHER_SITE] });
   const app = await buildApp({ config, db, now: clock.now, logger: options.logger });

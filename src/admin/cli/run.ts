@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDirOf, loadConfig } from '../../config.js';
-import { openDatabase, type DB } from '../../store/open.js';
+import { openStore, type DB } from '../../store/open.js';
 import type { Ctx } from '../../domain/context.js';
 import { AdminError } from '../../domain/admin.js';
 import { UsageError, usageOf, type Command, type Io, type Values } from './command.js';
@@ -90,7 +90,7 @@ function parseCommand(argv: string[]): Parsed | { help: string } {
  * server secret is generated only with a brand-new SQLite database — anything else means the
  * environment is not the server's, and secrets hashed here would never match.
  */
-async function openStore(env: NodeJS.ProcessEnv, command: Command): Promise<{ db: DB; ctx: Ctx }> {
+async function openForCommand(env: NodeJS.ProcessEnv, command: Command): Promise<{ db: DB; ctx: Ctx }> {
   const dataDir = dataDirOf(env);
   const haveSecret = (env.SESSIONLINK_SECRET ?? '') !== '' || existsSync(join(dataDir, 'secret'));
   if (!env.DATABASE_URL) {
@@ -106,7 +106,7 @@ async function openStore(env: NodeJS.ProcessEnv, command: Command): Promise<{ db
     throw new AdminError(`DATABASE_URL is set but neither SESSIONLINK_SECRET nor ${join(dataDir, 'secret')} exists; give the server's SESSIONLINK_SECRET`);
   }
   const config = loadConfig(env, []);
-  const db = await openDatabase({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   return { db, ctx: { db, secret: config.secret, now: Date.now } };
 }
 
@@ -121,7 +121,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
     }
     const { command, args, values } = parsed;
     const checked = command.check?.call(command, args, values, io);
-    const store = await openStore(env, command);
+    const store = await openForCommand(env, command);
     db = store.db;
     await command.run({ ctx: store.ctx, args, values, io, json: values.json === true }, checked);
     return 0;
