@@ -87,4 +87,4 @@ if (problems.length > 0) {
   process.stderr.write(problems.map((p) => `check:cycles: ${p}\n`).join(''));
   process.exit(1);
 }
-process.stdout.write(`check:cycles: ${sources.length} files under src/, no import loop, none over ${MAX_LINES} lines\n`);
+process.stdout.write(`check:cycles: ${sources.length} files under src/, no import loop, none over ${MAX_LINES} lines but those listed\n`);
