@@ -4,12 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { prefixedKey } from '../src/crypto.js';
-import { openDatabase } from '../src/db/open.js';
+import { openStore } from '../src/store/open.js';
 import { loadSeed, DEMO_SEED } from '../src/domain/seed.js';
 
 export async function fillSessions(dataDir: string, secret: string, count: number): Promise<void> {
   // Migrations and the demo site exactly as the server makes them.
-  const db = await openDatabase({ databaseURL: null, dataDir });
+  const db = await openStore({ databaseURL: null, dataDir });
   await loadSeed({ db, secret, now: Date.now }, DEMO_SEED);
   await db.destroy();
 

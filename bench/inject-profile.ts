@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/open.js';
+import { openStore } from '../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../src/domain/seed.js';
 
 const N = Number(process.env.PROFILE_N || 3000);
@@ -41,7 +41,7 @@ if (!only || only.includes('bare')) await measure('bare', bare, { method: 'GET',
 
 const dir = mkdtempSync(join(tmpdir(), 'sl-inject-'));
 const config = loadConfig({ ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn' }, []);
-const db = await openDatabase({ databaseURL: process.env.DATABASE_URL ?? null, dataDir: dir });
+const db = await openStore({ databaseURL: process.env.DATABASE_URL ?? null, dataDir: dir });
 const app = await buildApp({ config, db });
 // The benchmark's budgets: one client IP and key far past the production defaults, on purpose.
 const LIMIT = 1_000_000_000;

@@ -2,26 +2,27 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import { DEFAULT_TIMEOUTS, type Config } from './config.js';
-import type { DB } from './db/open.js';
+import type { DB } from './store/open.js';
 import type { Ctx } from './domain/context.js';
+import { allowedOriginsOf, allSitesOrigins, getApiKey, getSite } from './domain/sites.js';
 import { clientError, frameworkError, installErrorHandling } from './http/error-handler.js';
 import { installCors } from './http/cors.js';
 import { ServiceError } from './errors.js';
-import { createBudgets } from './http/budgets.js';
-import { sessionTokenRoutes } from './routes/session-token.js';
-import { tokenRoutes } from './routes/oauth-token.js';
-import { createLimiter } from './http/limiter.js';
-import { tokenInfoRoutes } from './routes/token-info.js';
-import { healthRoutes } from './routes/health.js';
-import { oauthExtrasRoutes } from './routes/oauth-extras.js';
-import { installMetrics } from './http/metrics.js';
+import { Budgets } from './limits/budgets.js';
+import { openCounters } from './limits/counters.js';
+import { sessionTokenRoutes } from './sessions/site-action.js';
+import { tokenRoutes } from './oauth/token-endpoint.js';
+import { tokenInfoRoutes } from './oauth/token-info.js';
+import { healthRoutes } from './ops/health.js';
+import { oauthExtrasRoutes } from './oauth/revoke-introspect.js';
+import { installMetrics } from './ops/metrics.js';
 import { AccessLogController, installAccessLog, lazyRequestLogger } from './http/request-logger.js';
 import { installDocs } from './http/docs.js';
-import { shopperApiRoutes } from './routes/shopper-api.js';
-import { registrationRoutes } from './routes/registration.js';
-import { storePageRoutes } from './routes/store-pages.js';
-import { browserScriptRoutes } from './routes/browser-script.js';
-import { homeRoutes } from './routes/home.js';
+import { shopperApiRoutes } from './shopper-api/index.js';
+import { registrationRoutes } from './shopper-api/registration.js';
+import { hostedCheckoutRoutes } from './hosted-checkout/routes.js';
+import { browserScriptRoutes } from './sessions/browser-script.js';
+import { homeRoutes } from './ops/home.js';
 
 export interface AppOptions {
   config: Config;
@@ -117,10 +118,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     done();
   });
-  installCors(app, ctx);
-  const budgets = await createBudgets(ctx, config.redisURL);
-  app.decorate('budgets', budgets);
-  app.addHook('onClose', async () => await budgets.counter.close());
+  installCors(app, {
+    siteOrigins: async (id) => { const site = await getSite(ctx, id); return site === null ? undefined : allowedOriginsOf(site); },
+    keySite: async (name) => (await getApiKey(ctx, name))?.site_id ?? null,
+    allSitesOrigins: async () => await allSitesOrigins(ctx)
+  });
+  // Every limit counts on these (one Redis client when REDIS_URL is set).
+  const counters = await openCounters(ctx.now, config.redisURL);
+  app.addHook('onClose', async () => await counters.close());
+  app.decorate('budgets', new Budgets(ctx, counters.windows));
   // Docs and metrics hook into every route, so they come before the routes.
   await installDocs(app, config);
   const metricsServer = config.metricsPort === undefined || config.metricsPort === null ? null : Fastify({
@@ -132,9 +138,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.addHook('onClose', async () => await metricsServer.close());
   }
   const metrics = installMetrics(app, ctx, config, metricsServer ?? app);
-  const limiter = await createLimiter(config.redisURL);
-  app.addHook('onClose', async () => await limiter.close());
-  healthRoutes(app, ctx, limiter);
+  const limiter = counters.failures;
+  healthRoutes(app, ctx, counters);
   tokenRoutes(app, ctx, limiter, metrics.onGrant);
   tokenInfoRoutes(app, ctx, new URL(config.publicStoreURL).host);
   oauthExtrasRoutes(app, ctx, config, limiter);
@@ -144,7 +149,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (store) => {
     await store.register(cookie);
     sessionTokenRoutes(store, ctx, config.publicStoreURL);
-    storePageRoutes(store, ctx, config);
+    hostedCheckoutRoutes(store, ctx, config);
   });
   browserScriptRoutes(app);
   homeRoutes(app);

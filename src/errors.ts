@@ -27,9 +27,21 @@ export function printable(value: string): string {
   return value.slice(0, 64).replace(/[^\x20-\x7e]/g, '?');
 }
 
+/**
+ * A request that is malformed or breaks a rule about its parameters. Two wire codes for the one
+ * idea, one per surface's convention: OAuth's `invalid_request` and the Shopper API's
+ * `invalid-request` (quantities, missing fields, profile values).
+ */
 export class InvalidRequest extends ServiceError {
   constructor(description: string) {
     super(400, 'invalid_request', description);
+  }
+}
+
+/** The Shopper API's spelling of InvalidRequest: 400 `invalid-request`. */
+export class ShopperInvalidRequest extends ServiceError {
+  constructor(description: string) {
+    super(400, 'invalid-request', description);
   }
 }
 
@@ -70,6 +82,7 @@ export class LimitedTokenInvalid extends ServiceError {
   }
 }
 
+/** Why a token or session token no longer works: each text written once, used by every grant and check. */
 export const TOKEN_REASONS = {
   expired: 'Session expired',
   revoked: 'Token revoked',

@@ -1,13 +1,12 @@
 // PostgreSQL only: the hot queries run as named prepared statements on each pooled connection
-// (src/db/postgres.ts). If the server loses them — a pooler's DISCARD ALL between clients, or a
+// (src/store/postgres/open.ts). If the server loses them — a pooler's DISCARD ALL between clients, or a
 // migration that changes a table under a cached plan — the requests that use them go on working.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../src/db/schema.js';
-import { BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest, useBackend } from './helpers.js';
+import type { Database } from '../src/store/rows.js';
+import { BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest } from './support/helpers.js';
 
-useBackend('postgres');
 
 /**
  * Runs `statement` on the pooled connection the next query will use, and returns its backend pid.
@@ -22,7 +21,7 @@ async function onNextConnection(db: Kysely<Database>, statement: string): Promis
 }
 
 test('prepared statements: requests keep working after DISCARD ALL and after a table changes', async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db } = await buildTestApp(t, { backend: 'postgres' });
   const { sessionToken } = await browserSessionToken(app);
   const exercise = async (when: string): Promise<void> => {
     const issued = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC });
@@ -51,7 +50,7 @@ test('prepared statements: requests keep working after DISCARD ALL and after a t
 });
 
 test('prepared statements: a connection that lost them inside a transaction recovers for the next transactions', async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db } = await buildTestApp(t, { backend: 'postgres' });
   // Refresh grants run in a transaction on registered statements.
   let refresh = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).json().refresh_token as string;
   const rotate = async (): Promise<number> => {

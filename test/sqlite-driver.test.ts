@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import test from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { openDatabase, type DB } from '../src/db/open.js';
-import { Prepared, writeAtomically } from '../src/db/prepared.js';
+import { openStore, type DB } from '../src/store/open.js';
+import { Prepared, writeAtomically } from '../src/store/prepared.js';
 
 async function fileDatabase(t: test.TestContext): Promise<{ db: DB; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sl-driver-'));
-  const db = await openDatabase({ databaseURL: null, dataDir: dir });
+  const db = await openStore({ databaseURL: null, dataDir: dir });
   t.after(async () => {
     await db.destroy();
     rmSync(dir, { recursive: true, force: true });
@@ -68,7 +68,9 @@ test('writeAtomically: all or none, on its own and next to transactions, each an
     assert.equal(ids.has(first), ok, `${first} is written only with ${second}`);
     assert.equal(ids.has(second), ok, second);
   };
-  alone.forEach((outcome, i) => check(outcome, i % 3 !== 0, `a${i}`, `b${i}`));
+  alone.forEach((outcome, i) => {
+    check(outcome, i % 3 !== 0, `a${i}`, `b${i}`);
+  });
   mixed.forEach((outcome, i) => {
     if (i % 2 === 0) {
       assert.equal(outcome.status, 'fulfilled');

@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BASIC, buildTestApp, tokenInfo, tokenRequest } from './helpers.js';
+import { BASIC, buildTestApp, tokenInfo, tokenRequest } from './support/helpers.js';
 import { startServer, stopServer } from './process/server-process.js';
 import { getApiKey, getSite } from '../src/domain/sites.js';
 import { guestGrant, tokenForSession } from '../src/domain/grants.js';
 import { validateAccessToken } from '../src/domain/tokens.js';
 import { touchSession } from '../src/domain/sessions.js';
-import type { TestApp } from './helpers.js';
+import type { TestApp } from './support/helpers.js';
 
 // Validated tokens are kept in memory (src/domain/token-cache.ts) only while nothing that could
 // change them has been written; these check the cases the other suites do not reach.

@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SessionlinkClient, SessionlinkError, type Cart, type Money, type ProductList, type ShopperSession, type TokenResponse } from '../../src/client/index.js';
-import { faviconRoute } from '../../src/routes/home.js';
+import { faviconRoute } from '../../src/ops/home.js';
 
 export interface StorefrontOptions {
   port: number;

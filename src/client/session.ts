@@ -1,8 +1,7 @@
-import type { SessionlinkClient } from './client.js';
 import { SessionlinkError } from './errors.js';
 import { ShopperApi } from './shopper-api.js';
-import type { CallOptions } from './transport.js';
-import type { TokenResponse } from './types.js';
+import type { CallOptions, Transport } from './transport.js';
+import type { RevokeHint, TokenInfo, TokenResponse } from './types.js';
 
 export type TokenKind = 'limited' | 'full' | 'unknown';
 
@@ -40,15 +39,25 @@ function isTokenSet(tokens: TokenResponse | TokenSet): tokens is TokenSet {
  * Before a call it refreshes an access token whose `expires_in` has run out; a call answered 401
  * `invalid_token` is retried once after a refresh. Concurrent calls share one refresh.
  */
+/** What a session needs of its client (SessionlinkClient is one; named here so the two files do not import each other). */
+export interface TokenIssuer {
+  readonly transport: Transport;
+  anonymousToken(options?: CallOptions): Promise<TokenResponse>;
+  passwordToken(login: { username: string; password: string; sessionToken?: string; limitedToken?: string }, options?: CallOptions): Promise<TokenResponse>;
+  refreshToken(refreshToken: string, options?: CallOptions): Promise<TokenResponse>;
+  revokeAccessToken(accessToken: string, options?: CallOptions): Promise<TokenInfo>;
+  revoke(token: string, hint?: RevokeHint, options?: CallOptions): Promise<void>;
+}
+
 export class ShopperSession extends ShopperApi {
-  private readonly client: SessionlinkClient;
+  private readonly client: TokenIssuer;
   private readonly options: ShopperSessionOptions;
   private readonly now: () => number;
   private current: TokenSet;
   private inflight: Promise<TokenSet> | null = null;
   private closed = false;
 
-  constructor(client: SessionlinkClient, tokens: TokenResponse | TokenSet, options: ShopperSessionOptions & { kind?: TokenKind } = {}) {
+  constructor(client: TokenIssuer, tokens: TokenResponse | TokenSet, options: ShopperSessionOptions & { kind?: TokenKind } = {}) {
     super(client.transport, async (call) => await this.withToken(call));
     this.client = client;
     this.options = options;

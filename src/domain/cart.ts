@@ -1,20 +1,17 @@
-import { hashSecret, randomHex } from '../crypto.js';
-import { Conflict, InvalidToken, NotFound, ServiceError } from '../errors.js';
+import { randomHex } from '../crypto.js';
+import { Conflict, InvalidToken, NotFound, ShopperInvalidRequest } from '../errors.js';
 import { ensureCartRow, MAX_QUANTITY } from './carts.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
-import type { Selectable } from 'kysely';
-import type { CartTable, OrderTable } from '../db/schema.js';
+import type { CartRow as StoredCart } from '../store/rows.js';
+import type { OrderRow } from './orders.js';
 
-export type CartRow = Selectable<CartTable>;
-export type OrderRow = Selectable<OrderTable>;
+// Orders and handoff codes have their own files; the cart's callers find them here too.
+export { getOrder, lastOrderOfSession, listOrders, type OrderRow } from './orders.js';
+export { consumeHandoff, createHandoff, HANDOFF_TTL_MS, peekHandoff } from './handoffs.js';
 
-/** 400 `invalid-request` of the Shopper API (quantities, missing fields). */
-export class CartInvalid extends ServiceError {
-  constructor(description: string) {
-    super(400, 'invalid-request', description);
-  }
-}
+export type CartRow = StoredCart;
+
 
 export interface CartLine {
   id: string;
@@ -50,14 +47,14 @@ export function fromCents(cents: number): string {
 export function parseQuantity(raw: string | undefined, fallback?: number): number {
   if (raw === undefined || raw === '') {
     if (fallback !== undefined) return fallback;
-    throw new CartInvalid('Missing required parameter "quantity"');
+    throw new ShopperInvalidRequest('Missing required parameter "quantity"');
   }
   if (!/^[0-9]{1,6}$/.test(raw.trim())) {
-    throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+    throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
   }
   const n = Number(raw.trim());
   if (n < 1 || n > MAX_QUANTITY) {
-    throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+    throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
   }
   return n;
 }
@@ -68,7 +65,7 @@ export function parseVersion(raw: string | undefined): number | null {
   const cleaned = raw.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
   if (cleaned === '*') return null;
   if (!/^[0-9]{1,12}$/.test(cleaned)) {
-    throw new CartInvalid('version must be a whole number');
+    throw new ShopperInvalidRequest('version must be a whole number');
   }
   return Number(cleaned);
 }
@@ -85,7 +82,7 @@ export async function activeCart(ctx: Ctx, db: Executor, session: Session): Prom
     throw new InvalidToken('rekeyed');
   }
   let live: Session = current === undefined ? session : { ...session, cart_id: current.cart_id };
-  await ensureCartRow(ctx, db, live);
+  await ensureCartRow(ctx, live, db);
   let cart = await db.selectFrom('carts').selectAll().where('id', '=', live.cart_id).executeTakeFirstOrThrow();
   if (cart.status !== 'active') {
     live = await newCartFor(ctx, db, live);
@@ -102,10 +99,10 @@ async function newCartFor(ctx: Ctx, db: Executor, session: Session): Promise<Ses
   if (Number(moved.numUpdatedRows) !== 1) {
     const current = await db.selectFrom('sessions').select('cart_id').where('id', '=', session.id).executeTakeFirstOrThrow();
     const winner: Session = { ...session, cart_id: current.cart_id };
-    await ensureCartRow(ctx, db, winner);
+    await ensureCartRow(ctx, winner, db);
     return winner;
   }
-  await ensureCartRow(ctx, db, next);
+  await ensureCartRow(ctx, next, db);
   return next;
 }
 
@@ -182,7 +179,7 @@ async function addOne(ctx: Ctx, trx: Executor, cart: CartRow, productId: string,
   }
   const total = existing.quantity + quantity;
   if (total > MAX_QUANTITY) {
-    throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+    throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
   }
   await trx.updateTable('line_items').set({ quantity: total }).where('id', '=', existing.id).execute();
 }
@@ -217,7 +214,7 @@ export async function updateLine(ctx: Ctx, session: Session, lineItemId: string,
     const line = await requireLine(trx, cart.id, lineItemId);
     const next = mode === 'add' ? line.quantity + quantity : quantity;
     if (next > MAX_QUANTITY) {
-      throw new CartInvalid(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+      throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
     }
     if (next === line.quantity) return false;
     await trx.updateTable('line_items').set({ quantity: next }).where('id', '=', line.id).execute();
@@ -273,75 +270,4 @@ export async function submitCart(ctx: Ctx, session: Session, details: Record<str
     await newCartFor(ctx, trx, live);
     return order;
   });
-}
-
-export async function listOrders(ctx: Ctx, session: Session): Promise<OrderRow[]> {
-  let query = ctx.db.selectFrom('orders').selectAll().where('site_id', '=', session.site_id);
-  query = session.shopper_id !== null ? query.where('shopper_id', '=', session.shopper_id) : query.where('session_id', '=', session.id);
-  return await query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
-}
-
-export async function getOrder(ctx: Ctx, session: Session, orderId: string): Promise<OrderRow> {
-  const order = (await listOrders(ctx, session)).find((o) => o.id === orderId);
-  if (order === undefined) {
-    throw new NotFound(`Order "${orderId.slice(0, 64)}" not found`);
-  }
-  return order;
-}
-
-/** The most recent order placed on this session (the thank-you page). */
-export async function lastOrderOfSession(ctx: Ctx, session: Session): Promise<OrderRow | null> {
-  return (await ctx.db.selectFrom('orders').selectAll().where('session_id', '=', session.id)
-    .orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst()) ?? null;
-}
-
-export const HANDOFF_TTL_MS = 60_000;
-
-/** A single-use handoff code for the session (web checkout → hosted pages); only its hash is stored. */
-export async function createHandoff(ctx: Ctx, session: Session): Promise<string> {
-  const code = randomHex(32);
-  await ctx.db.insertInto('handoff_codes').values({
-    hash: hashSecret(ctx.secret, 'handoff', code),
-    session_id: session.id,
-    epoch: session.epoch,
-    expires_at: ctx.now() + HANDOFF_TTL_MS,
-    used_at: null
-  }).execute();
-  return code;
-}
-
-/**
- * The live session an unused, unexpired handoff code names on this site, without consuming it
- * (the hosted pages ask before a handoff replaces a signed-in browser's session), or null.
- */
-export async function peekHandoff(ctx: Ctx, siteId: string, code: string): Promise<Session | null> {
-  if (!/^[0-9a-f]{64}$/.test(code)) return null;
-  const now = ctx.now();
-  const row = await ctx.db.selectFrom('handoff_codes').innerJoin('sessions', 'sessions.id', 'handoff_codes.session_id')
-    .selectAll('sessions').select('handoff_codes.epoch as code_epoch')
-    .where('handoff_codes.hash', '=', hashSecret(ctx.secret, 'handoff', code))
-    .where('handoff_codes.used_at', 'is', null).where('handoff_codes.expires_at', '>', now).executeTakeFirst();
-  if (row === undefined) return null;
-  const { code_epoch, ...session } = row;
-  if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
-  return session;
-}
-
-/**
- * Consumes a handoff code: exactly one caller wins (the UPDATE only matches an unused, unexpired
- * row). Returns the live session of the site it names, or null.
- */
-export async function consumeHandoff(ctx: Ctx, siteId: string, code: string): Promise<Session | null> {
-  if (!/^[0-9a-f]{64}$/.test(code)) return null;
-  const now = ctx.now();
-  const hash = hashSecret(ctx.secret, 'handoff', code);
-  const used = await ctx.db.updateTable('handoff_codes').set({ used_at: now })
-    .where('hash', '=', hash).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
-  if (Number(used.numUpdatedRows) !== 1) return null;
-  const row = await ctx.db.selectFrom('handoff_codes').innerJoin('sessions', 'sessions.id', 'handoff_codes.session_id')
-    .selectAll('sessions').select('handoff_codes.epoch as code_epoch').where('handoff_codes.hash', '=', hash).executeTakeFirst();
-  if (row === undefined) return null;
-  const { code_epoch, ...session } = row;
-  if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
-  return session;
 }

@@ -1,23 +1,20 @@
 import { randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Executor, Session } from './sessions.js';
+import { Prepared } from '../store/prepared.js';
 
 /** Largest quantity of one product in a cart. */
 export const MAX_QUANTITY = 999;
 
+type NewCart = { id: string; site_id: string; session_id: string; shopper_id: string | null; now: number };
+const insertCart = new Prepared<NewCart, never>((db, $) => db.insertInto('carts').values({
+  id: $('id'), site_id: $('site_id'), session_id: $('session_id'), shopper_id: $('shopper_id'),
+  status: 'active', version: 0, created_at: $('now'), updated_at: $('now')
+}).onConflict((oc) => oc.column('id').doNothing()), { insertsOnly: true });
+
 /** Makes sure the session's active cart has a row (carts are allocated lazily). */
-export async function ensureCartRow(ctx: Ctx, db: Executor, session: Session): Promise<void> {
-  const now = ctx.now();
-  await db.insertInto('carts').values({
-    id: session.cart_id,
-    site_id: session.site_id,
-    session_id: session.id,
-    shopper_id: session.shopper_id,
-    status: 'active',
-    version: 0,
-    created_at: now,
-    updated_at: now
-  }).onConflict((oc) => oc.column('id').doNothing()).execute();
+export async function ensureCartRow(ctx: Ctx, session: Session, db: Executor = ctx.db): Promise<void> {
+  await insertCart.run(db, { id: session.cart_id, site_id: session.site_id, session_id: session.id, shopper_id: session.shopper_id, now: ctx.now() });
 }
 
 /**
@@ -26,7 +23,7 @@ export async function ensureCartRow(ctx: Ctx, db: Executor, session: Session): P
  */
 export async function attachShopperCart(ctx: Ctx, db: Executor, session: Session, shopperId: string): Promise<void> {
   const now = ctx.now();
-  await ensureCartRow(ctx, db, session);
+  await ensureCartRow(ctx, session, db);
   const saved = await db.selectFrom('carts').select('id')
     .where('site_id', '=', session.site_id).where('shopper_id', '=', shopperId)
     .where('status', '=', 'active').where('id', '!=', session.cart_id)

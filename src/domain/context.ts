@@ -1,4 +1,4 @@
-import type { DB } from '../db/open.js';
+import type { DB } from '../store/open.js';
 
 /** What domain code needs: storage, the server secret and a clock (injectable for tests). */
 export interface Ctx {

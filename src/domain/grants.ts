@@ -1,11 +1,10 @@
-import { InvalidGrant, LimitedTokenInvalid, ServiceError, WrongPassword } from '../errors.js';
+import { InvalidGrant, LimitedTokenInvalid, ServiceError, TOKEN_REASONS, WrongPassword } from '../errors.js';
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
 import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
-import { exchangeSessionTokenPg, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
-import { isPostgres } from '../db/prepared.js';
+import { exchangeSessionTokenAtOnce, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
 
 export interface SessionRef {
   sessionToken?: string | undefined;
@@ -13,10 +12,6 @@ export interface SessionRef {
   ip?: string | null;
 }
 
-const SESSION_DEATH = {
-  expired: 'Session expired',
-  rekeyed: 'Session re-keyed at login'
-} as const;
 
 /** The live session a session token names, on this site; otherwise invalid_grant. */
 export async function sessionOfSessionToken(ctx: Ctx, site: Site, sessionToken: string): Promise<Session> {
@@ -28,7 +23,7 @@ function liveSessionOf(site: Site, resolved: Resolved | null): Session {
     throw new InvalidGrant('Unknown session token');
   }
   if (resolved.status !== 'live') {
-    throw new InvalidGrant(SESSION_DEATH[resolved.status]);
+    throw new InvalidGrant(TOKEN_REASONS[resolved.status]);
   }
   return resolved.session;
 }
@@ -84,7 +79,7 @@ async function namedByProofGrant(ctx: Ctx, site: Site, ref: SessionRef): Promise
     try {
       return { session: await sessionOfLimitedToken(ctx, site, ref.limitedToken), rekeyed: false };
     } catch (err) {
-      const row = err instanceof LimitedTokenInvalid && err.description.endsWith(SESSION_DEATH.rekeyed) ? await findAccessToken(ctx, ref.limitedToken) : null;
+      const row = err instanceof LimitedTokenInvalid && err.description.endsWith(TOKEN_REASONS.rekeyed) ? await findAccessToken(ctx, ref.limitedToken) : null;
       const session = row === null ? null : await getSession(ctx.db, row.session_id);
       if (row === null || session === null || row.site_id !== site.id || row.kind !== 'limited' || row.revoked_reason !== null || session.expires_at <= ctx.now()) throw err;
       return { session, rekeyed: true };
@@ -96,8 +91,8 @@ async function namedByProofGrant(ctx: Ctx, site: Site, ref: SessionRef): Promise
 /** A handle that died at a re-keying joins only the shopper whose login re-keyed it; others hear "re-keyed". */
 function checkRekeyedFor(named: NamedSession | null, ref: SessionRef, shopperId: string | undefined): void {
   if (named === null || !named.rekeyed || (shopperId !== undefined && named.session.shopper_id === shopperId)) return;
-  if (ref.sessionToken !== undefined) throw new InvalidGrant(SESSION_DEATH.rekeyed);
-  throw new LimitedTokenInvalid(`The dr_limited_token is not valid: ${SESSION_DEATH.rekeyed}`);
+  if (ref.sessionToken !== undefined) throw new InvalidGrant(TOKEN_REASONS.rekeyed);
+  throw new LimitedTokenInvalid(`The dr_limited_token is not valid: ${TOKEN_REASONS.rekeyed}`);
 }
 
 /**
@@ -105,12 +100,14 @@ function checkRekeyedFor(named: NamedSession | null, ref: SessionRef, shopperId:
  * a limited token joined to the named session, or on a new one.
  */
 export async function anonymousGrant(ctx: Ctx, site: Site, key: ApiKey, ref: SessionRef): Promise<IssuedTokens> {
-  if (ref.sessionToken !== undefined && ref.sessionToken.length === 32 && isPostgres(ctx.db)) {
-    // One statement instead of a read, then a write: the pair is stored only if the session is
-    // live on this site, which liveSessionOf then confirms (or explains).
-    const { resolved, issued } = await exchangeSessionTokenPg(ctx, site, key, ref.sessionToken.toUpperCase(), 'limited');
-    liveSessionOf(site, resolved);
-    if (issued !== null) return issued;
+  if (ref.sessionToken !== undefined && ref.sessionToken.length === 32) {
+    // Where the store can (PostgreSQL), one statement instead of a read, then a write: the pair is
+    // stored only if the session is live on this site, which liveSessionOf then confirms (or explains).
+    const exchanged = await exchangeSessionTokenAtOnce(ctx, site, key, ref.sessionToken.toUpperCase(), 'limited');
+    if (exchanged !== null) {
+      liveSessionOf(site, exchanged.resolved);
+      if (exchanged.issued !== null) return exchanged.issued;
+    }
   }
   const existing = await referencedSession(ctx, site, ref);
   if (existing !== null) return await issueOnSession(ctx, site, key, existing, 'limited');
@@ -142,7 +139,7 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
       // The shopper's own session, already signed in: join it as it is now (no second re-key).
       const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', named.session.id).executeTakeFirstOrThrow();
       if (fresh.shopper_id !== shopperId || fresh.expires_at <= ctx.now()) {
-        throw new InvalidGrant(SESSION_DEATH.rekeyed);
+        throw new InvalidGrant(TOKEN_REASONS.rekeyed);
       }
       return await issueTokens(ctx, trx, site, key, fresh, 'full');
     }
@@ -155,7 +152,7 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
         // session as that login left it; anyone else's handle is dead.
         const now = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
         if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
-          throw new InvalidGrant('Session re-keyed at login');
+          throw new InvalidGrant(TOKEN_REASONS.rekeyed);
         }
         return await issueTokens(ctx, trx, site, key, now, 'full');
       }

@@ -1,13 +1,13 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, SessionTable } from '../db/schema.js';
+import type { Executor as StoreExecutor, SessionRow } from '../store/rows.js';
 import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
 import { tokenCacheOf } from './token-cache.js';
-import { Prepared } from '../db/prepared.js';
+import { Prepared } from '../store/prepared.js';
+import { insertSession } from '../store/token-writes.js';
 
-export type Session = Selectable<SessionTable>;
-export type Executor = Kysely<Database>;
+export type Session = SessionRow;
+export type Executor = StoreExecutor;
 export type HandleKind = 'cookie' | 'session_token';
 
 /** A handle resolved to its session, or why it no longer reaches one. */
@@ -49,19 +49,6 @@ export interface NewSessionOptions {
   id?: string;
 }
 
-function insertSessionRow(db: Executor, $: (name: keyof Session & string) => never) {
-  return db.insertInto('sessions').values({
-    id: $('id'), site_id: $('site_id'), shopper_id: $('shopper_id'), epoch: $('epoch'), locale: $('locale'),
-    currency: $('currency'), ip: $('ip'), cart_id: $('cart_id'), created_at: $('created_at'),
-    last_used_at: $('last_used_at'), expires_at: $('expires_at')
-  });
-}
-
-const insertSession = new Prepared<Session, never>((db, $) => insertSessionRow(db, $).onConflict((oc) => oc.column('id').doNothing()));
-
-/** A session with a new random id: a clash is an error (rolling back whatever was written with it). */
-export const insertFreshSession = new Prepared<Session, never>(insertSessionRow);
-
 /** The row of a new session, not yet stored. */
 export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions = {}): Session {
   const now = ctx.now();
@@ -82,6 +69,14 @@ export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions =
   };
 }
 
+/** A new session for a browser with its first cookie value, stored together. */
+export async function createBrowserSession(ctx: Ctx, site: Site, ip: string | null): Promise<{ session: Session; cookie: string }> {
+  return await ctx.db.transaction().execute(async (trx) => {
+    const created = await createSession(ctx, trx, site, { ip });
+    return { session: created, cookie: await mintCookie(ctx, created, trx) };
+  });
+}
+
 export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
   const session = newSessionRow(ctx, site, options);
   if (await insertSession.run(db, session) === 0) {
@@ -97,14 +92,14 @@ const handleExists = new Prepared<{ hash: string }, { epoch: number }>((db, $) =
 type HandleRow = { hash: string; session_id: string; kind: HandleKind; epoch: number; created_at: number };
 const insertHandle = new Prepared<HandleRow, never>((db, $) => db.insertInto('handles').values({
   hash: $('hash'), session_id: $('session_id'), kind: $('kind'), epoch: $('epoch'), created_at: $('created_at')
-}).onConflict((oc) => oc.column('hash').doNothing()));
+}).onConflict((oc) => oc.column('hash').doNothing()), { insertsOnly: true });
 
 /**
  * The session token of a session, made resolvable. Only the site action hands session tokens out,
  * so only it records their hashes (most sessions, made by a token grant, never need one); a repeat
  * call reads and writes nothing new.
  */
-export async function issueSessionToken(ctx: Ctx, db: Executor, session: Session): Promise<string> {
+export async function issueSessionToken(ctx: Ctx, session: Session, db: Executor = ctx.db): Promise<string> {
   const token = sessionTokenOf(ctx, session);
   const hash = hashSecret(ctx.secret, 'session_token', token);
   if (await handleExists.first(db, { hash }) === undefined) {
@@ -122,7 +117,7 @@ export function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
 }
 
 /** A fresh cookie value for the browser, stored only as a hash. */
-export async function mintCookie(ctx: Ctx, db: Executor, session: Session): Promise<string> {
+export async function mintCookie(ctx: Ctx, session: Session, db: Executor = ctx.db): Promise<string> {
   const value = timedSecret(ctx.now(), 32);
   await insertHandle.run(db, { hash: handleKey(ctx, 'cookie', value), session_id: session.id, kind: 'cookie', epoch: session.epoch, created_at: ctx.now() });
   return value;
@@ -254,4 +249,35 @@ export async function sweepExpired(ctx: Ctx): Promise<number> {
     const result = await trx.deleteFrom('sessions').where('expires_at', '<', cutoff).executeTakeFirst();
     return Number(result.numDeletedRows);
   });
+}
+
+// Read fresh, not from a validated (possibly cached) session row: a touch records the address.
+const sessionAddressQuery = new Prepared<{ id: string }, { client_ip: string | null; ip: string | null }>((db, $) =>
+  db.selectFrom('sessions').select(['client_ip', 'ip']).where('id', '=', $('id')));
+
+/** The session's recorded addresses as stored now (never cached), or null when the row is gone. */
+export async function sessionAddress(ctx: Ctx, sessionId: string): Promise<{ client_ip: string | null; ip: string | null } | null> {
+  return (await sessionAddressQuery.first(ctx.db, { id: sessionId })) ?? null;
+}
+
+/** The number of sessions not expired at `now`. */
+export async function countLiveSessions(ctx: Ctx, now: number): Promise<number> {
+  const row = await ctx.db.selectFrom('sessions')
+    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+const countLiveAnonymousQuery = new Prepared<{ site: string; now: number }, { n: number }>((db, $) =>
+  db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('site_id', '=', $('site')).where('shopper_id', 'is', null).where('expires_at', '>', $('now')));
+
+/**
+ * The number of a site's anonymous sessions not expired at `now`: a long read that may see the
+ * last committed state, so on a SQLite file it runs on the background thread.
+ */
+export async function countLiveAnonymousSessions(ctx: Ctx, siteId: string, now: number): Promise<number> {
+  const [row] = await countLiveAnonymousQuery.background(ctx.db, { site: siteId, now });
+  return Number(row?.n ?? 0);
 }

@@ -1,10 +1,9 @@
-import type { Selectable } from 'kysely';
-import type { ApiKeyTable, SiteTable } from '../db/schema.js';
+import type { ApiKeyRow, SiteRow } from '../store/rows.js';
 import { constantTimeEqual, hashSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 
-export type Site = Selectable<SiteTable>;
-export type ApiKey = Selectable<ApiKeyTable>;
+export type Site = SiteRow;
+export type ApiKey = ApiKeyRow;
 
 /**
  * Sites and keys change rarely (seed file, admin command) and are read on every request, so they
@@ -98,4 +97,10 @@ export function siteLimits<T extends { [K in keyof T]: number }>(site: Site | nu
     cache.set(site, limits);
   }
   return limits;
+}
+
+/** Every site's `allowed_origins` column as stored (JSON text, or null for a site open to any origin). */
+export async function allSitesOrigins(ctx: Ctx): Promise<Array<string | null>> {
+  const rows = await ctx.db.selectFrom('sites').select('allowed_origins').execute();
+  return rows.map((r) => r.allowed_origins);
 }

@@ -1,8 +1,13 @@
 import { createHash, hash } from 'node:crypto';
-import type { DB } from '../db/open.js';
-import { fastPathOf, type FastPath } from '../db/sqlite-driver.js';
-import type { Session } from './sessions.js';
-import type { AccessTokenRow, ValidToken } from './tokens.js';
+import type { DB } from '../store/open.js';
+import { fastPathOf, type FastPath } from '../store/sqlite/driver.js';
+import type { AccessTokenRow, SessionRow } from '../store/rows.js';
+
+// Row types straight from the storage rows, so this module imports nothing of the domain that
+// uses it (sessions and tokens import the cache; it must not import them back).
+type Session = SessionRow;
+/** A validated access token with its session (tokens.ts's ValidToken). */
+interface ValidToken { token: AccessTokenRow; session: Session }
 
 /** How many tokens (and sessions) one process keeps validated; the oldest go first. */
 const MAX_ENTRIES = 10_000;
@@ -17,11 +22,17 @@ const sha256: (value: string) => string = typeof hash === 'function'
 /**
  * Access tokens validated lately, with their sessions, so a busy client's next call skips the
  * HMAC and the database read. Exact, not eventually right: every entry carries the database
- * generation it was read at (FastPath.generation(): any UPDATE or DELETE of a session or access
- * token in this process, a rolled-back write, or a commit by any other connection to the file,
- * such as the admin CLI or another server process), and is used only while that generation is
- * still current, which is asked of SQLite on every call. Only the SQLite dialect has one;
- * on PostgreSQL, where other machines write, every call reads the database.
+ * generation it was read at, and is used only while that generation is still current, which is
+ * asked of SQLite on every call. The generation (FastPath.generation()) moves, before the
+ * statement runs, on every write statement of this process (SQLite says whether a statement
+ * writes; nothing is guessed from SQL text), on a rolled-back write, and on a commit by any other
+ * connection to the file (`PRAGMA data_version`: the admin CLI, another server process). Two kinds
+ * of write leave it alone, each declared by the code that writes: an INSERT marked `insertsOnly`
+ * (new rows, or nothing on a conflict: no row read before can differ), and a touch, which tells
+ * this cache what it changed (touched()). A write nobody declared therefore always invalidates:
+ * a new UPDATE, however written, can cost a cache miss but never a stale answer.
+ * Only the SQLite dialect has a generation; on PostgreSQL, where other machines write, every call
+ * reads the database.
  * Keys are SHA-256 of the raw token, so the raw value is not kept in memory.
  */
 export class TokenCache {

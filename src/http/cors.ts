@@ -1,6 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Ctx } from '../domain/context.js';
-import { allowedOriginsOf, getApiKey, getSite } from '../domain/sites.js';
 import { param, readParams } from './params.js';
 
 /**
@@ -57,7 +55,19 @@ function allow(reply: FastifyReply, origins: string[] | null, origin: string, cr
 
 const ALL_SITES_MS = 5000;
 
-export function installCors(app: FastifyInstance, ctx: Ctx): void {
+/**
+ * Where CORS learns each site's allowed origins (the app passes lookups over the sites, so this
+ * plumbing reads no table): `siteOrigins` answers undefined for no such site, null for a site
+ * that lists none (any origin); `keySite` names the site of an API key; `allSitesOrigins` is
+ * every site's raw `allowed_origins` column (JSON, or null for none).
+ */
+export interface OriginSource {
+  siteOrigins(siteId: string): Promise<string[] | null | undefined>;
+  keySite(keyName: string): Promise<string | null>;
+  allSitesOrigins(): Promise<Array<string | null>>;
+}
+
+export function installCors(app: FastifyInstance, source: OriginSource): void {
   let allOrigins: { at: number; list: string[]; open: boolean } | null = null;
 
   /**
@@ -67,11 +77,11 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
   async function anySiteOrigins(): Promise<{ list: string[]; open: boolean }> {
     const now = Date.now();
     if (allOrigins === null || now - allOrigins.at > ALL_SITES_MS) {
-      const rows = await ctx.db.selectFrom('sites').select('allowed_origins').execute();
+      const columns = await source.allSitesOrigins();
       const list: string[] = [];
       let open = false;
-      for (const r of rows) {
-        const parsed = r.allowed_origins === null ? null : JSON.parse(r.allowed_origins) as unknown;
+      for (const column of columns) {
+        const parsed = column === null ? null : JSON.parse(column) as unknown;
         if (Array.isArray(parsed)) list.push(...parsed.filter((o): o is string => typeof o === 'string'));
         else open = true;
       }
@@ -94,9 +104,9 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
     let origins: string[] | null = null;
     let star = false;
     if (siteId !== undefined) {
-      const site = await getSite(ctx, siteId);
-      origins = site === null ? null : allowedOriginsOf(site);
-      star = !siteAction && site !== null && origins === null;
+      const found = await source.siteOrigins(siteId);
+      origins = found ?? null;
+      star = !siteAction && found === null;
     } else if (!siteAction) {
       // No site known (an error before the token or key was read, or a route that names none).
       ({ list: origins, open: star } = await anySiteOrigins());
@@ -115,8 +125,7 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
     let origins: string[] | null = null;
     let star = false;
     if (siteAction !== null) {
-      const site = await getSite(ctx, decodeURIComponent(siteAction[1] as string));
-      origins = site === null ? null : allowedOriginsOf(site);
+      origins = (await source.siteOrigins(decodeURIComponent(siteAction[1] as string))) ?? null;
     } else if (!request.url.startsWith('/store/') && !NO_CORS.test(request.url)) {
       // A preflight carries no token: the site is known only from an apiKey/client_id in the URL.
       let keyName: string | undefined;
@@ -125,11 +134,11 @@ export function installCors(app: FastifyInstance, ctx: Ctx): void {
       } catch {
         keyName = undefined;
       }
-      const key = keyName === undefined ? null : await getApiKey(ctx, keyName.slice(0, 128));
-      const site = key === null ? null : await getSite(ctx, key.site_id);
-      if (site !== null) {
-        origins = allowedOriginsOf(site);
-        star = origins === null;
+      const siteId = keyName === undefined ? null : await source.keySite(keyName.slice(0, 128));
+      const found = siteId === null ? undefined : await source.siteOrigins(siteId);
+      if (found !== undefined) {
+        origins = found;
+        star = found === null;
       } else {
         ({ list: origins, open: star } = await anySiteOrigins());
       }

@@ -100,6 +100,15 @@ export function readParams(request: FastifyRequest, wrapper?: string): Params {
 }
 
 /** A parameter, or undefined when absent or empty. */
+/**
+ * Whether a path segment can name a stored id at all. Ids are letters, digits, ".", "_" and "-"
+ * (checked when they are made); a NUL byte never matches one, and PostgreSQL refuses NUL in text,
+ * so such a segment is answered as "not found" before any lookup, on every database alike.
+ */
+export function couldBeId(segment: string): boolean {
+  return !segment.includes('\0');
+}
+
 export function param(params: Params, name: string): string | undefined {
   const value = params.get(name);
   return value === undefined || value === '' ? undefined : value;

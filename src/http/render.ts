@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { XMLBuilder } from 'fast-xml-parser';
-import type { IssuedTokens } from '../domain/tokens.js';
 import { InvalidRequest } from '../errors.js';
 import type { Params } from './params.js';
 
@@ -66,25 +65,6 @@ export function shopperFormat(request: FastifyRequest, params: Params): 'json' |
 /** The site action: JSON for format=json or (no format) Accept: application/json; else XML. */
 export function siteActionFormat(request: FastifyRequest, params: Params): 'json' | 'xml' {
   return negotiateFormat(request, params, 'site-action') === 'json' ? 'json' : 'xml';
-}
-
-export function tokenDocument(issued: IssuedTokens, format: OAuthFormat): Record<string, unknown> {
-  if (format === 'plain') {
-    return {
-      access_token: issued.accessToken,
-      token_type: 'bearer',
-      expires_in: issued.expiresIn,
-      refresh_token: issued.refreshToken
-    };
-  }
-  return {
-    token: {
-      access_token: issued.accessToken,
-      token_type: 'bearer',
-      expires_in: String(issued.expiresIn),
-      refresh_token: issued.refreshToken
-    }
-  };
 }
 
 export function sendDocument(reply: FastifyReply, document: Record<string, unknown>, format: 'plain' | 'json' | 'xml', status = 200): FastifyReply {

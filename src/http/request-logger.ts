@@ -87,7 +87,10 @@ const plainLoggers = new WeakMap<object, Map<string, Logger>>();
 
 function plainLogger(server: Logger, level: string): Logger {
   let byLevel = plainLoggers.get(server);
-  if (byLevel === undefined) plainLoggers.set(server, byLevel = new Map());
+  if (byLevel === undefined) {
+    byLevel = new Map();
+    plainLoggers.set(server, byLevel);
+  }
   let logger = byLevel.get(level);
   if (logger === undefined) {
     logger = server.child({}, { level, redact: { paths: [], censor: '[redacted]' } } as ChildOptions) as Logger;

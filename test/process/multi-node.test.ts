@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_SEED } from '../../src/domain/seed.js';
-import { createPgDatabase } from '../helpers.js';
+import { createPgDatabase } from '../support/helpers.js';
 import { freePort, startServer, stopServer, type RunningServer } from './server-process.js';
 
 const BASIC = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64');

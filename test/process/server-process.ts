@@ -19,13 +19,14 @@ export interface RunningServer {
 }
 
 /**
- * Starts the server's entry point as its own process and waits until it answers /healthz. Without
- * `args`, it runs as `npm start` does: with `--demo` unless the environment names a seed file.
+ * Starts the server as its own process and waits until it answers /healthz. Without `args`, it
+ * runs `npm start`'s entry point (examples/demo.ts: the demo site and the demo storefront) unless
+ * the environment names a seed file; with `args`, the server's own entry point (src/server.ts).
  */
 export async function startServer(env: Record<string, string>, args?: string[]): Promise<RunningServer> {
   const port = await freePort();
-  const argv = args ?? (env.SESSIONLINK_SEED === undefined ? ['--demo'] : []);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...argv], {
+  const entry = args === undefined && env.SESSIONLINK_SEED === undefined ? ['examples/demo.ts'] : ['src/server.ts', ...(args ?? [])];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...entry], {
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', DEMO_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   });

@@ -1,3 +1,4 @@
+import { TOKEN_REASONS } from '../../errors.js';
 import type { TSchema } from '@sinclair/typebox';
 import { ref } from './schemas.js';
 
@@ -170,8 +171,8 @@ export function shopperErrors(cases: Partial<Record<400 | 401 | 403 | 404 | 409 
 
 /** The common Shopper API failures of a call with a Bearer token. */
 export const TOKEN_FAILURES: Array<[string, string]> = [
-  ['invalid_token', 'Session expired'],
-  ['invalid_token', 'Token revoked'],
-  ['invalid_token', 'Session re-keyed at login'],
-  ['invalid_token', 'Invalid token for specified shopper']
+  ['invalid_token', TOKEN_REASONS.expired],
+  ['invalid_token', TOKEN_REASONS.revoked],
+  ['invalid_token', TOKEN_REASONS.rekeyed],
+  ['invalid_token', TOKEN_REASONS.unknown]
 ];

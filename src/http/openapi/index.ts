@@ -109,7 +109,9 @@ export function finishDocument(generated: { paths?: Record<string, Record<string
       const found = lookupOperation(method, url);
       if (found !== null && 'variantOf' in found) continue;
       const operation = found === null ? generatedOperation : withServers(found.operation, config);
-      (paths[openapiPath] ??= {})[method] = operation;
+      const item = paths[openapiPath] ?? {};
+      paths[openapiPath] = item;
+      item[method] = operation;
     }
   }
   // A plain copy: TypeBox marks its schemas with symbol keys, and nothing here may be shared.

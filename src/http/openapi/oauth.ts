@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { TOKEN_REASONS } from '../../errors.js';
 import {
   FORM_TYPE, HEADERS, formBody, JSON_TYPE, SECURITY, TOKEN_PARAM, XML_TYPE, doc, oauthErrors, query, type Json, type Operation, type Operations
 } from './common.js';
@@ -127,7 +128,7 @@ function tokenEndpoint(variant: 'any' | 'json' | 'xml'): Operation {
           ['invalid_request', 'Missing required parameter "grant_type"'],
           ['invalid_grant', 'Unknown session token'],
           ['invalid_grant', 'Invalid username or password'],
-          ['invalid_grant', 'Session re-keyed at login'],
+          ['invalid_grant', TOKEN_REASONS.rekeyed],
           ['unsupported_grant_type', 'Unsupported grant_type "implicit"'],
           ['unauthorized_client', 'Shopper login needs a confidential client'],
           ['dr_limited_token_invalid', 'The dr_limited_token is not a live limited token of this site']
@@ -201,7 +202,7 @@ function tokenInfo(method: 'GET' | 'DELETE'): Operation {
           [XML_TYPE]: { schema: Type.Object({ token: ref('TokenInfo') }) }
         }
       },
-      ...oauthErrors({ 401: [['invalid_token', 'Invalid token for specified shopper'], ['invalid_token', 'Session expired'], ['invalid_token', 'Token revoked'], ['invalid_token', 'Session re-keyed at login']] })
+      ...oauthErrors({ 401: [['invalid_token', TOKEN_REASONS.unknown], ['invalid_token', TOKEN_REASONS.expired], ['invalid_token', TOKEN_REASONS.revoked], ['invalid_token', TOKEN_REASONS.rekeyed]] })
     }
   };
 }

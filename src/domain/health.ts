@@ -1,0 +1,7 @@
+import { databaseAnswers as answers } from '../store/health.js';
+import type { Ctx } from './context.js';
+
+/** True when the database answers a trivial query (readiness). */
+export async function databaseAnswers(ctx: Ctx): Promise<boolean> {
+  return await answers(ctx.db);
+}

@@ -1,0 +1,36 @@
+import { siteLimits, type Site } from '../domain/sites.js';
+import { TooManyRequests } from '../errors.js';
+import type { Limiter } from './failures.js';
+import { DEFAULT_GUESS_LIMITS, type GuessLimits } from '../config.js';
+
+export type { GuessLimits } from '../config.js';
+/** The failure limits a site gets unless its seed `limits` say otherwise (src/config.ts). */
+export const DEFAULT_LIMITS: GuessLimits = DEFAULT_GUESS_LIMITS;
+
+export function limitsOf(site: Site | null): GuessLimits {
+  return siteLimits(site, DEFAULT_LIMITS);
+}
+
+/**
+ * Runs `attempt` unless one of the failure counters is already at its limit (429 with
+ * Retry-After), and records a failure on every counter when `attempt` throws an error that
+ * `isFailure` accepts (a wrong secret or password; never a lost race or an expired handle).
+ */
+export async function guarded<T>(limiter: Limiter, now: number, windowSeconds: number, counters: Array<[string, number]>, isFailure: (err: unknown) => boolean, attempt: () => Promise<T>): Promise<T> {
+  const windowMs = windowSeconds * 1000;
+  // All counters at once (with Redis, one round trip's wait instead of one per counter).
+  const counts = await Promise.all(counters.map(async ([key, limit]) => await limiter.count(key, windowMs, now, limit)));
+  counters.forEach(([, limit], i) => {
+    if ((counts[i] as number) >= limit) {
+      throw new TooManyRequests(windowSeconds, { 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': '0' });
+    }
+  });
+  try {
+    return await attempt();
+  } catch (err) {
+    if (isFailure(err)) {
+      for (const [key, limit] of counters) await limiter.record(key, windowMs, now, limit);
+    }
+    throw err;
+  }
+}

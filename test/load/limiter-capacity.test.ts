@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryLimiter } from '../../src/limits/failures.js';
+import { WindowCounter } from '../../src/limits/window-counter.js';
+
+// How the in-memory counters bound their memory without giving anyone a fresh budget, at their
+// real sizes (100,000 failure keys, 200,000 budget buckets). The flood over HTTP is in
+// guess-limits.test.ts; these reach the corner cases (a table full of lockouts, the way out).
+
+const FAILURE_KEYS = 100_000;
+const BUDGET_KEYS = 200_000;
+
+const WINDOW = 900_000;
+
+test('failure limiter: a flood of new keys evicts keys below their limit, never a live lockout', async () => {
+  const limiter = new MemoryLimiter();
+  const t0 = 1_000_000;
+  for (let i = 0; i < 3; i++) await limiter.record('login-user:jane', WINDOW, t0, 3);
+  await limiter.record('login-ip:partial', WINDOW, t0, 50);
+  for (let i = 0; i < FAILURE_KEYS + 1000; i++) await limiter.record(`client-ip:flood-${i}`, WINDOW, t0 + 1, 50);
+  assert.equal(await limiter.count('login-user:jane', WINDOW, t0 + 2, 3), 3, 'the lockout is still there');
+  assert.equal(await limiter.count(`client-ip:flood-${FAILURE_KEYS + 999}`, WINDOW, t0 + 2, 50), 1, 'the newest keys are tracked');
+  assert.equal(await limiter.count('login-ip:partial', WINDOW, t0 + 2, 50), 0, 'an old key below its limit may go');
+});
+
+test('failure limiter: when every key is a live lockout a new key is refused, not let through uncounted; room comes back as lockouts expire', async () => {
+  const limiter = new MemoryLimiter();
+  const t0 = 1_000_000;
+  for (let i = 0; i < FAILURE_KEYS; i++) {
+    await limiter.record(`k${i}`, WINDOW, t0 + i, 2);
+    await limiter.record(`k${i}`, WINDOW, t0 + i, 2);
+  }
+  const later = t0 + FAILURE_KEYS;
+  assert.equal(await limiter.count('newcomer', WINDOW, later, 5), 5, 'a key that cannot be tracked counts as at its limit');
+  assert.equal(await limiter.record('newcomer', WINDOW, later, 5), 5);
+  for (const i of [0, 1, FAILURE_KEYS / 2, FAILURE_KEYS - 1]) assert.equal(await limiter.count(`k${i}`, WINDOW, later, 2), 2, `lockout k${i} kept`);
+  // Lockouts end one by one as their failures leave the window; once a tenth have, keys fit again.
+  const tenth = FAILURE_KEYS / 10;
+  assert.equal(await limiter.count('newcomer', WINDOW, t0 + WINDOW + 10, 5), 5, 'a few expired lockouts: no new sweep yet');
+  assert.equal(await limiter.count('newcomer', WINDOW, t0 + WINDOW + tenth, 5), 0);
+  assert.equal(await limiter.record('newcomer', WINDOW, t0 + WINDOW + tenth, 5), 1);
+  assert.equal(await limiter.count(`k${FAILURE_KEYS - 1}`, WINDOW, t0 + WINDOW + tenth, 2), 2, 'the lockouts still running stay');
+});
+
+test('budget counter: a flood of new keys never drops a bucket at its limit', async () => {
+  let now = 1_000_000;
+  const counter = new WindowCounter(() => now);
+  counter.add('guest-ip:acme:203.0.113.1', 2, 60_000, now);
+  counter.add('guest-ip:acme:203.0.113.1', 2, 60_000, now);
+  counter.add('guest-ip:acme:203.0.113.2', 2, 60_000, now);
+  for (let i = 0; i < BUDGET_KEYS + 1000; i++) counter.peek(`guest-ip:acme:flood-${i}`, 2, 60_000, now + 1);
+  now += 2;
+  assert.equal(counter.peek('guest-ip:acme:203.0.113.1', 2, 60_000, now).ok, false, 'the spent budget is still spent');
+  await counter.close();
+});
