@@ -125,3 +125,24 @@ export async function listeningApp(seed: Seed = DEMO_SEED): Promise<{ app: Fasti
   await app.listen({ port, host: '127.0.0.1' });
   return { app, db, base };
 }
+
+/**
+ * The app and the demo storefront on two real sockets (two origins), as `npm start` runs them;
+ * `close()` stops both and the database.
+ */
+export async function listeningDemo(): Promise<{ app: FastifyInstance; db: DB; apiBase: string; storefront: FastifyInstance; shopBase: string; close: () => Promise<void> }> {
+  const { app, db, base: apiBase } = await listeningApp();
+  const { startStorefront } = await import('../../examples/storefront/server.js');
+  const storefront = await startStorefront({
+    port: 0, host: '127.0.0.1', apiURL: apiBase, storeURL: apiBase, siteId: 'acme',
+    apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'
+  });
+  const address = storefront.server.address();
+  const shopBase = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const close = async (): Promise<void> => {
+    await storefront.close();
+    await app.close();
+    await db.destroy();
+  };
+  return { app, db, apiBase, storefront, shopBase, close };
+}

@@ -1,10 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import { launchChromium, listeningApp } from './browser.js';
-import type { DB } from '../../src/store/open.js';
-import { startStorefront } from '../../examples/storefront/server.js';
+import { launchChromium, listeningDemo } from './browser.js';
 
 const JANE = { username: 'jane', password: 'Correct-Horse-9' };
 
@@ -15,29 +12,19 @@ const JANE = { username: 'jane', password: 'Correct-Horse-9' };
  * against cross-site posts and everything it renders is escaped.
  */
 describe('demo storefront: sign-in', () => {
-  let app: FastifyInstance;
-  let storefront: FastifyInstance;
-  let db: DB;
   let apiBase: string;
   let shopBase: string;
   let browser: Browser;
+  let closeDemo: (() => Promise<void>) | undefined;
 
   before(async () => {
-    ({ app, db, base: apiBase } = await listeningApp());
-    storefront = await startStorefront({
-      port: 0, host: '127.0.0.1', apiURL: apiBase, storeURL: apiBase, siteId: 'acme',
-      apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'
-    });
-    const address = storefront.server.address();
-    shopBase = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    ({ apiBase, shopBase, close: closeDemo } = await listeningDemo());
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await storefront?.close();
-    await app?.close();
-    await db?.destroy();
+    await closeDemo?.();
   });
 
   /** The storefront page as a browser without JavaScript gets it: its cookie and the form's CSRF token. */

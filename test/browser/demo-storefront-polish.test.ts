@@ -1,10 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, listeningApp } from './browser.js';
-import type { DB } from '../../src/store/open.js';
-import { startStorefront } from '../../examples/storefront/server.js';
+import { launchChromium, listeningDemo } from './browser.js';
 
 /**
  * The demo storefront without rough edges (issue 16), seen in headless Chromium: a disabled
@@ -13,29 +10,19 @@ import { startStorefront } from '../../examples/storefront/server.js';
  * that says why and what to do.
  */
 describe('demo storefront: the rough edges', () => {
-  let app: FastifyInstance;
-  let storefront: FastifyInstance;
-  let db: DB;
   let apiBase: string;
   let shopBase: string;
   let browser: Browser;
+  let closeDemo: (() => Promise<void>) | undefined;
 
   before(async () => {
-    ({ app, db, base: apiBase } = await listeningApp());
-    storefront = await startStorefront({
-      port: 0, host: '127.0.0.1', apiURL: apiBase, storeURL: apiBase, siteId: 'acme',
-      apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'
-    });
-    const address = storefront.server.address();
-    shopBase = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    ({ apiBase, shopBase, close: closeDemo } = await listeningDemo());
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
-    await storefront?.close();
-    await app?.close();
-    await db?.destroy();
+    await closeDemo?.();
   });
 
   /** A new shopper (own cookies) on the storefront, connected to the store, products listed. */

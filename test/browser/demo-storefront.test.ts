@@ -1,37 +1,25 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium, listeningApp } from './browser.js';
+import { launchChromium, listeningDemo } from './browser.js';
 import { mkdirSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import type { DB } from '../../src/store/open.js';
-import { escapeHTML, startStorefront } from '../../examples/storefront/server.js';
+import { escapeHTML } from '../../examples/storefront/server.js';
 
 
 const ARTIFACTS = 'test-artifacts';
 
 describe('demo storefront', () => {
-  let app: FastifyInstance;
-  let storefront: FastifyInstance;
-  let db: DB;
   let apiBase: string;
   let shopBase: string;
+  let closeDemo: (() => Promise<void>) | undefined;
 
   before(async () => {
-    ({ app, db, base: apiBase } = await listeningApp());
-    storefront = await startStorefront({
-      port: 0, host: '127.0.0.1', apiURL: apiBase, storeURL: apiBase, siteId: 'acme',
-      apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'
-    });
-    const address = storefront.server.address();
-    shopBase = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    ({ apiBase, shopBase, close: closeDemo } = await listeningDemo());
     assert.notEqual(shopBase, apiBase);
   });
 
   after(async () => {
-    await storefront?.close();
-    await app?.close();
-    await db?.destroy();
+    await closeDemo?.();
   });
 
   it('escapes HTML', () => {
