@@ -2,6 +2,7 @@ import { siteLimits, type Site } from '../domain/sites.js';
 import { TooManyRequests } from '../errors.js';
 import type { Limiter } from './failures.js';
 import { DEFAULT_GUESS_LIMITS, type GuessLimits } from '../config.js';
+import { counterAddress } from '../http/client-ip.js';
 
 export type { GuessLimits } from '../config.js';
 /** The failure limits a site gets unless its seed `limits` say otherwise (src/config.ts). */
@@ -9,6 +10,18 @@ export const DEFAULT_LIMITS: GuessLimits = DEFAULT_GUESS_LIMITS;
 
 export function limitsOf(site: Site | null): GuessLimits {
   return siteLimits(site, DEFAULT_LIMITS);
+}
+
+/**
+ * The failure counters of a shopper login, shared by the password grant and the hosted pages'
+ * sign-in: per username and per client address (an IPv6 client per /64).
+ */
+export function loginCounters(site: Site, username: string, ip: string): Array<[string, number]> {
+  const limits = limitsOf(site);
+  return [
+    [`login-user:${site.id}:${username.toLowerCase()}`, limits.loginFailuresPerUsername],
+    [`login-ip:${counterAddress(ip)}`, limits.loginFailuresPerIP]
+  ];
 }
 
 /**
