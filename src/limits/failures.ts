@@ -121,8 +121,13 @@ export class MemoryLimiter implements Limiter {
     return this.hits.size < this.maxKeys;
   }
 
-  async count(key: string, windowMs: number, now: number, _limit: number): Promise<number> {
+  async count(key: string, windowMs: number, now: number, limit: number): Promise<number> {
     const entry = this.live(key, windowMs, now);
+    if (entry === undefined && this.overflow.size >= MAX_SKETCHES && this.sketchFor(windowMs, false) === null && !this.room(now)) {
+      // Neither the table nor a sketch could count this key's failures (more window lengths
+      // than sketches, all shorter): refused rather than let through uncounted, as `record` says.
+      return limit;
+    }
     return (entry?.hits.length ?? 0) + this.overflowCount(key, windowMs, now);
   }
 

@@ -83,3 +83,24 @@ test('budget counter: a flood of new keys never drops a bucket at its limit', as
   assert.equal(counter.peek('guest-ip:acme:203.0.113.1', 2, 60_000, now).ok, false, 'the spent budget is still spent');
   await counter.close();
 });
+
+test('failure limiter: overflowed keys are never under-counted, whatever shares their cells; past four window lengths a longer window counts, and a key nothing can count is refused', async () => {
+  // A tiny table and sketch (16 cells a row) so that collisions are everywhere.
+  const limiter = new MemoryLimiter(10, 16);
+  const t0 = 5_000_000;
+  for (let i = 0; i < 10; i++) for (let j = 0; j < 3; j++) await limiter.record(`locked-${i}`, WINDOW, t0, 3);
+  const truth = new Map<string, number>();
+  for (let i = 0; i < 2000; i++) {
+    const key = `overflow-${i % 300}`;
+    truth.set(key, (truth.get(key) ?? 0) + 1);
+    await limiter.record(key, WINDOW, t0 + 1, 50);
+  }
+  for (const [key, failures] of truth) assert.ok(await limiter.count(key, WINDOW, t0 + 2, 50) >= failures, key);
+  // Three more window lengths fill the four sketches; a fifth, shorter one is counted in the
+  // shortest longer window; one longer than all of them cannot be counted and reads as its limit.
+  for (const windowMs of [1_000, 2_000, 3_000]) await limiter.record(`w-${windowMs}`, windowMs, t0 + 3, 50);
+  await limiter.record('w-1500', 1_500, t0 + 3, 50);
+  assert.ok(await limiter.count('w-1500', 1_500, t0 + 4, 50) >= 1, 'counted in the 2,000 ms sketch');
+  assert.equal(await limiter.count('never-failed', 2 * WINDOW, t0 + 4, 7), 7);
+  assert.equal(await limiter.record('never-failed', 2 * WINDOW, t0 + 4, 7), 7);
+});
