@@ -18,6 +18,8 @@ export interface PageState {
   csrf: string;
   notice: string | null;
   error: string | null;
+  /** The way back to the storefront, when one is known (on the thank-you page: with order and code). */
+  back?: string | null;
 }
 
 function formatMoney(locale: string, currency: string, value: string): string {
@@ -44,10 +46,15 @@ export function layout(state: PageState, page: string, title: string, body: stri
 <title>${escapeHTML(title)} · ${escapeHTML(state.site.name)}</title><style>${STYLE}</style></head>
 <body>
 <header><div class="bar"><a class="brand" href="${escapeHTML(pageURL(state.site, state.locale, CART_PAGE))}">${escapeHTML(state.site.name)}</a>
-<nav class="steps" aria-label="Checkout steps"><ol>${steps}</ol></nav></div></header>
+<nav class="steps" aria-label="Checkout steps"><ol>${steps}</ol></nav>${backLink(state)}</div></header>
 <main>${notice}${error}<h1>${escapeHTML(title)}</h1>${body}</main>
 <footer>Test store · no real payments are taken</footer>
 </body></html>`;
+}
+
+/** The header's "back to the store" link, when a return URL is known. */
+function backLink(state: PageState): string {
+  return state.back == null ? '' : `<a class="back" id="back-to-store" href="${escapeHTML(state.back)}">Back to the store</a>`;
 }
 
 export function csrfField(state: PageState): string {
