@@ -28,9 +28,11 @@ export async function adoptHandoffReturn(db: Executor, hash: string, sessionId: 
     .where('hash', '=', hash).where('expires_at', '>', now).executeTakeFirst();
   if (row === undefined) return null;
   await db.deleteFrom('handoff_returns').where('hash', '=', hash).execute();
-  await db.deleteFrom('session_returns').where((eb) => eb.or([eb('session_id', '=', sessionId), eb('expires_at', '<=', now)])).execute();
-  await db.insertInto('session_returns')
-    .values({ session_id: sessionId, api_key: row.api_key, return_url: row.return_url, expires_at: sessionExpiresAt }).execute();
+  await db.deleteFrom('session_returns').where('expires_at', '<=', now).execute();
+  // An upsert: two handoffs onto one session may be used at the same moment.
+  const values = { api_key: row.api_key, return_url: row.return_url, expires_at: sessionExpiresAt };
+  await db.insertInto('session_returns').values({ session_id: sessionId, ...values })
+    .onConflict((oc) => oc.column('session_id').doUpdateSet(values)).execute();
   return { apiKey: row.api_key, returnUrl: row.return_url };
 }
 
