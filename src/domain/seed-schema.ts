@@ -5,6 +5,13 @@ import { Value } from '@sinclair/typebox/value';
 /** The seed file's schema, its types and the demo seed (validated by readSeedFile). */
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
 
+/**
+ * A return URL's shape: absolute https, or http on a loopback host (a local storefront); no user
+ * name or password, no fragment (the way back adds a query), no spaces or backslashes.
+ */
+export const RETURN_URL_PATTERN = '^(https://[^/?#@\\s\\\\]+|http://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)([/?][^#\\s\\\\]*)?$';
+export const RETURN_URL_MAX = 2048;
+
 export const SeedSchema = Type.Object({
   sites: Type.Array(Type.Object({
     id: Id,
@@ -18,6 +25,7 @@ export const SeedSchema = Type.Object({
       refreshGraceSeconds: Type.Optional(Type.Integer({ minimum: 0 }))
     })),
     allowedOrigins: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
+    returnUrl: Type.Optional(Type.Union([Type.String({ maxLength: RETURN_URL_MAX, pattern: RETURN_URL_PATTERN }), Type.Null()])),
     sessionTokenExchange: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('confidential')])),
     limits: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     apiKeys: Type.Optional(Type.Array(Type.Object({

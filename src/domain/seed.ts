@@ -2,6 +2,7 @@ import type { NewApiKeyRow, NewShopperRow, NewSiteRow } from '../store/rows.js';
 import { hashPassword, hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { clearSiteCache } from './sites.js';
+import { returnUrlProblem } from './returns.js';
 import { DEMO_SEED, readSeedFile, type ApiKeySeed, type Seed, type ShopperSeed, type SiteSeed } from './seed-schema.js';
 
 // The schema and the demo seed have their own file; the seed's callers find them here too.
@@ -10,6 +11,14 @@ export {
   type ApiKeySeed, type ProductSeed, type Seed, type ShopperSeed, type SiteSeed
 } from './seed-schema.js';
 
+
+/** A site's `returnUrl`, checked beyond its schema's pattern (it must parse as a URL). */
+function returnUrlOf(site: SiteSeed): string | null {
+  if (site.returnUrl === undefined || site.returnUrl === null) return null;
+  const problem = returnUrlProblem(site.returnUrl);
+  if (problem !== null) throw new Error(`seed: site ${site.id}: returnUrl ${problem}`);
+  return site.returnUrl;
+}
 
 /** The `sites` row of a seeded site, defaults filled in. */
 export function siteRowOf(site: SiteSeed): NewSiteRow {
@@ -24,7 +33,8 @@ export function siteRowOf(site: SiteSeed): NewSiteRow {
     refresh_grace_seconds: site.session?.refreshGraceSeconds ?? 30,
     allowed_origins: site.allowedOrigins ? JSON.stringify(site.allowedOrigins) : null,
     session_token_exchange: site.sessionTokenExchange ?? 'any',
-    limits: site.limits ? JSON.stringify(site.limits) : null
+    limits: site.limits ? JSON.stringify(site.limits) : null,
+    return_url: returnUrlOf(site)
   };
 }
 

@@ -5,6 +5,7 @@ import { listProducts } from '../domain/catalogue.js';
 import type { Ctx } from '../domain/context.js';
 import type { Session } from '../domain/sessions.js';
 import { getSite } from '../domain/sites.js';
+import { returnLinkAfterOrder, returnTargetOf } from '../domain/returns.js';
 import { Forbidden, MethodNotAllowed, NotFound, printable, ServiceError } from '../errors.js';
 import { browserSession } from '../sessions/browser-session.js';
 import { PAGE_CSP, sendPage } from '../http/html.js';
@@ -31,7 +32,11 @@ export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Con
   async function render(state: PageState, page: string, session: Session, values: Params = new Map()): Promise<string> {
     if (page === CART_PAGE) return cartPage(state, (await getActiveCart(ctx, session)).view, await listProducts(ctx, state.site.id, 50));
     if (page === PAYMENT_PAGE) return paymentPage(state, (await getActiveCart(ctx, session)).view, values);
-    return thankYouPage(state, await lastOrderOfSession(ctx, session));
+    // After an order, the way back carries the order and a new return code (when a key is known).
+    const order = await lastOrderOfSession(ctx, session);
+    const target = order === null ? null : await returnTargetOf(ctx, state.site, session);
+    const back = order === null || target === null ? state.back : await returnLinkAfterOrder(ctx, session, order.id, target);
+    return thankYouPage({ ...state, back }, order);
   }
 
   /** The cart page's forms: add, update, remove; a refusal shows the cart with the error. */
@@ -137,7 +142,8 @@ export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Con
       const session = await browserSession(ctx, request, reply, site, request.method === 'POST'
         ? async () => { throw new Forbidden(FORM_EXPIRED); }
         : async () => await app.budgets.admitGuest(request, reply, site));
-      const state: PageState = { site, locale, session, csrf: csrfTokenOf(ctx, session), notice, error: null, account: await accountOf(ctx, session) };
+      const back = (await returnTargetOf(ctx, site, session))?.returnUrl ?? null;
+      const state: PageState = { site, locale, session, csrf: csrfTokenOf(ctx, session), notice, error: null, account: await accountOf(ctx, session), back };
       if (request.method === 'GET') return sendPage(reply, await render(state, page, session));
 
       if (!isValidCSRF(state.csrf, params)) return await refuseForm(reply, state, page, params);

@@ -15,6 +15,8 @@ export interface SiteTable {
   session_token_exchange: 'any' | 'confidential';
   /** JSON object of per-site limits (rate limits, anonymous-session caps); null = defaults. */
   limits: string | null;
+  /** Where the hosted pages link back to (an absolute https URL, or http on loopback); null = none. */
+  return_url: string | null;
 }
 
 export interface ApiKeyTable {
@@ -167,6 +169,34 @@ export interface SeedLogTable {
   applied_at: number;
 }
 
+/** What a handoff remembers for the way back: keyed by `hashSecret(secret, 'handoff-return', code)`. */
+export interface HandoffReturnTable {
+  hash: string;
+  api_key: string;
+  return_url: string;
+  expires_at: number;
+}
+
+/** What a browser's session remembers once it arrived through such a handoff (one row per session). */
+export interface SessionReturnTable {
+  session_id: string;
+  api_key: string;
+  return_url: string;
+  expires_at: number;
+}
+
+/** A return code (single use, 60 s): only its hash is stored, bound to the key and the return URL. */
+export interface ReturnCodeTable {
+  hash: string;
+  session_id: string;
+  site_id: string;
+  api_key: string;
+  return_url: string;
+  order_id: string;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface Database {
   sites: SiteTable;
   api_keys: ApiKeyTable;
@@ -182,6 +212,9 @@ export interface Database {
   handoff_codes: HandoffCodeTable;
   counters: CounterTable;
   seed_log: SeedLogTable;
+  handoff_returns: HandoffReturnTable;
+  session_returns: SessionReturnTable;
+  return_codes: ReturnCodeTable;
 }
 
 export type Unused = Generated<number>;

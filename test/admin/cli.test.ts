@@ -395,3 +395,16 @@ test('sessions end on a session that already ended says so and exits 1; a signed
   assert.equal(second.stdout, '');
   assert.match(second.stderr, new RegExp(`^sessionlink: session ${sessionId} already ended at \\S+; nothing changed\n$`));
 });
+
+test('sites create --return-url: sites list shows it; a return URL off https is a usage error that changes nothing', async (t) => {
+  const store = sqliteStore(t);
+  await ok(store, ['sites', 'create', 'shop', '--name', 'Shop', '--return-url', 'https://shop.example/checkout/return']);
+  const bad = await cli(store, ['sites', 'create', 'other', '--name', 'Other', '--return-url', 'http://shop.example/back']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--return-url must be an absolute https URL .*, got "http:\/\/shop\.example\/back"/);
+  const list = await ok(store, ['sites', 'list']);
+  assert.match(list.stdout, /return url/);
+  assert.match(list.stdout, /https:\/\/shop\.example\/checkout\/return/);
+  const sites = JSON.parse((await ok(store, ['sites', 'list', '--json'])).stdout) as Array<{ id: string; returnUrl: string | null }>;
+  assert.deepEqual(sites.map((s) => [s.id, s.returnUrl]), [['shop', 'https://shop.example/checkout/return']]);
+});

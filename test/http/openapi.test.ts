@@ -299,7 +299,7 @@ describe('the API reference (/docs/json)', () => {
     const { doc } = await setup(t);
     const examples = doc.paths['/oauth20/token'].post.requestBody.content['application/x-www-form-urlencoded'].examples as Json;
     const grants = new Set(Object.values<Json>(examples).map((e) => e.value.grant_type));
-    assert.deepEqual([...grants].sort(), ['client_credentials', 'password', 'refresh_token']);
+    assert.deepEqual([...grants].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token']);
     for (const [name, example] of Object.entries<Json>(examples)) {
       if (example.value.format === 'json') continue;
       assert.equal(examples[`${name}-global-commerce`]?.value.format, 'json', `${name} has a Global Commerce twin`);

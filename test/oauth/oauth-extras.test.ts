@@ -68,7 +68,7 @@ describe(`RFC 8414 metadata [${backend}]`, () => {
     assert.equal(doc.token_endpoint, 'http://api.sessionlink.test/oauth20/token');
     assert.equal(doc.revocation_endpoint, 'http://api.sessionlink.test/oauth20/revoke');
     assert.equal(doc.introspection_endpoint, 'http://api.sessionlink.test/oauth20/introspect');
-    assert.deepEqual(doc.grant_types_supported, ['password', 'client_credentials', 'refresh_token']);
+    assert.deepEqual(doc.grant_types_supported, ['password', 'client_credentials', 'refresh_token', 'authorization_code']);
     assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
     assert.deepEqual(doc.response_types_supported, []);
   });

@@ -222,7 +222,8 @@ test('errors: missing grant, unknown grant, unknown session token, foreign sessi
   const sessionsBefore = (await db.selectFrom('sessions').select('id').execute()).length;
   const cases: Array<[Record<string, string> | string, number, string]> = [
     [{}, 400, 'invalid_request'],
-    [{ grant_type: 'authorization_code' }, 400, 'unsupported_grant_type'],
+    [{ grant_type: 'implicit' }, 400, 'unsupported_grant_type'],
+    [{ grant_type: 'authorization_code' }, 400, 'invalid_request'],
     [{ grant_type: 'password', dr_session_token: 'ABCDEF0123456789ABCDEF0123456789' }, 400, 'invalid_grant'],
     [{ grant_type: 'password', dr_session_token: 'not-a-token' }, 400, 'invalid_grant'],
     [{ grant_type: 'password', username: 'jane' }, 400, 'invalid_request'],

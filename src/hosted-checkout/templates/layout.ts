@@ -20,6 +20,8 @@ export interface PageState {
   error: string | null;
   /** Who is signed in, and the sign-in form's state (templates/account.ts); absent on pages without it. */
   account?: Account;
+  /** The way back to the storefront, when one is known (on the thank-you page: with order and code). */
+  back?: string | null;
 }
 
 /** The signed-in shopper's name for the header, or the sign-in form as last submitted. */
@@ -59,7 +61,7 @@ export function layout(state: PageState, page: string, title: string, body: stri
   const account = signedIn === null ? '' : `<form class="account" method="post" action="${escapeHTML(pageURL(state.site, state.locale, page))}">${csrfField(state)}<input type="hidden" name="action" value="sign-out">
 <span id="signed-in">Signed in as <strong>${escapeHTML(signedIn)}</strong></span> <button class="secondary" type="submit">Sign out</button></form>`;
   return frame({ lang: state.locale.split('_')[0] ?? 'en', title: `${title} · ${state.site.name}`, storeName: state.site.name,
-    home: pageURL(state.site, state.locale, CART_PAGE), nav: `<nav class="steps" aria-label="Checkout steps"><ol>${steps}</ol></nav>${account}`,
+    home: pageURL(state.site, state.locale, CART_PAGE), nav: `<nav class="steps" aria-label="Checkout steps"><ol>${steps}</ol></nav>${backLink(state)}${account}`,
     main: `${notice}${error}<h1>${escapeHTML(title)}</h1>${body}` });
 }
 
@@ -87,6 +89,11 @@ ${f.nav}</div></header>
 <main>${f.main}</main>
 <footer>Test store · no real payments are taken</footer>
 </body></html>`;
+}
+
+/** The header's "back to the store" link, when a return URL is known. */
+function backLink(state: PageState): string {
+  return state.back == null ? '' : `<a class="back" id="back-to-store" href="${escapeHTML(state.back)}">Back to the store</a>`;
 }
 
 export function csrfField(state: PageState): string {

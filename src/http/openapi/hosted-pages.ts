@@ -53,7 +53,10 @@ export const HOSTED_PAGE_OPERATIONS: Operations = {
     description: `The browser's own session (its cookie) decides what the page shows. A \`handoff\` code from
 \`web-checkout\` is consumed once: it attaches this browser to the app's session (a first-party cookie, as this is a
 top-level navigation) and the page redirects to itself without the code. An unknown, used or expired code shows the
-browser's own session with a notice, never someone else's.`,
+browser's own session with a notice, never someone else's. When a return URL is known (the web checkout's
+\`returnUrl\`, else the site's), every page links "Back to the store"; after an order, the thank-you page's link and
+its "Continue shopping" button go to \`{returnUrl}?order={orderId}&code={return code}\` (a single-use, 60-second code
+the app's server redeems at \`POST /oauth20/token\` with \`grant_type=authorization_code\`).`,
     tags: [TAG],
     security: [],
     parameters: [...PARAMS, query('handoff', 'Single-use code (60 s) from web-checkout', { type: 'string' })],
