@@ -2,6 +2,7 @@ import { InvalidGrant, LimitedTokenInvalid, ServiceError, TOKEN_REASONS, WrongPa
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
+import { emitSignedIn } from './events.js';
 import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { exchangeSessionTokenAtOnce, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
@@ -159,6 +160,7 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
       session = rekeyed;
     } else {
       session = await createSession(ctx, trx, site, { shopperId, ip });
+      await emitSignedIn(ctx, trx, session, shopperId, false);
     }
     await attachShopperCart(ctx, trx, session, shopperId);
     return await issueTokens(ctx, trx, site, key, session, 'full');
