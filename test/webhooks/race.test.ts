@@ -2,9 +2,6 @@
 // for the same deliveries: every event reaches every endpoint exactly once, in order per endpoint.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { BACKENDS, BASIC, DEMO_SEED_WITH, form, openTestAppFor, type TestApp } from './support.js';
 import { startReceiver, testSecret } from '../support/webhook-receiver.js';
 import { Dispatcher } from '../../src/webhooks/dispatcher.js';
@@ -29,11 +26,9 @@ for (const backend of BACKENDS.filter((b) => b === 'postgres')) {
       const rx = await startReceiver(() => (res) => { setTimeout(() => { res.statusCode = 204; res.end(); }, 15); });
       t.after(rx.close);
       const secret = testSecret();
-      const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-race-'));
-      t.after(() => rmSync(dataDir, { recursive: true, force: true }));
-      const app = await openTestAppFor(backend, dataDir, DEMO_SEED_WITH([{ url: `${rx.url}?a`, secret }, { url: `${rx.url}?b`, secret }]));
+      const app = await openTestAppFor(backend, ':memory:', DEMO_SEED_WITH([{ url: `${rx.url}?a`, secret }, { url: `${rx.url}?b`, secret }]));
       t.after(app.close);
-      const second = await openStore({ databaseURL: app.app.config.databaseURL, dataDir: backend === 'sqlite' ? dataDir : ':memory:' });
+      const second = await openStore({ databaseURL: app.app.config.databaseURL, dataDir: ':memory:' });
       for (let i = 0; i < EVENTS; i++) await revokeOne(app);
       const dispatchers = [
         new Dispatcher(app.ctx, SETTINGS),
