@@ -10,6 +10,9 @@ import { backoffMs } from '../../src/domain/webhook-delivery.js';
 import { listDeliveries } from '../../src/domain/webhook-endpoints.js';
 import { emitEvent } from '../../src/domain/events.js';
 import type { WebhookSettings } from '../../src/config.js';
+import { sweepExpired, endSession } from '../../src/domain/sessions.js';
+import { SessionlinkClient, WebhookError } from '../../src/client/index.js';
+import { Webhook } from 'standardwebhooks';
 
 const SETTINGS: WebhookSettings = { timeoutSeconds: 2, maxAttempts: 4, baseDelaySeconds: 10, maxDelaySeconds: 3600, pollSeconds: 60 };
 const CART = '/store/acme/en_US/DisplayThreePgCheckoutShoppingCartPage';
@@ -175,6 +178,50 @@ for (const backend of BACKENDS) {
       const [older] = (await listDeliveries(app.ctx, 'acme', { limit: 10 })).filter((d) => d.attempts === 1);
       assert.equal(older!.error, 'no answer within 1 s');
       assert.equal(older!.httpStatus, null);
+    });
+
+    it('a sign-in on a new session, an operator\'s end and expiry (reported once, by the sweep) send their events', async (t) => {
+      const { secret, rx, app, dispatcher } = await setup(t, backend);
+      const full = await token(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' });
+      const info = await app.app.inject({ method: 'GET', url: '/oauth20/access-tokens', headers: { authorization: `Bearer ${full}`, accept: 'application/json' } });
+      const sessionId = (info.json() as { sessionId: string }).sessionId;
+      const guest = await token(app, { grant_type: 'client_credentials' });
+      const guestSession = ((await app.app.inject({ method: 'GET', url: '/oauth20/access-tokens', headers: { authorization: `Bearer ${guest}`, accept: 'application/json' } })).json() as { sessionId: string }).sessionId;
+      assert.equal(await endSession(app.ctx, guestSession), true);
+      app.clock.advance(86_401);
+      await sweepExpired(app.ctx);
+      await sweepExpired(app.ctx);
+      await dispatcher.drain();
+      const events = rx.events(secret).map((e) => [e.type, e.data.sessionId, e.data.reason ?? e.data.shopperId !== undefined]);
+      assert.deepEqual(events, [
+        ['session.authenticated', sessionId, true],
+        ['session.ended', guestSession, 'ended'],
+        ['session.ended', sessionId, 'expired']
+      ]);
+    });
+
+    it('client.webhooks.verify returns the typed event of a real delivery and refuses a changed, unsigned or stale one', async (t) => {
+      const { secret, rx, app, dispatcher } = await setup(t, backend);
+      await revokeOne(app);
+      await dispatcher.drain();
+      const [delivery] = rx.received;
+      const client = new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'acme-app', webhookSecret: secret });
+      const event = client.webhooks.verify(delivery!.body, delivery!.headers);
+      assert.equal(event.id, delivery!.id);
+      assert.equal(event.type, 'session.ended');
+      if (event.type === 'session.ended') assert.equal(event.data.reason, 'revoked');
+      const fetchHeaders = new Headers(Object.entries(delivery!.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+      assert.equal(client.webhooks.verify(new TextEncoder().encode(delivery!.body), fetchHeaders).id, delivery!.id);
+      const refused = (body: string, headers: Record<string, string | string[] | undefined>, code: WebhookError['code'], verifier = client): void => {
+        assert.throws(() => verifier.webhooks.verify(body, headers), (err: unknown) => err instanceof WebhookError && err.code === code, code);
+      };
+      refused(delivery!.body.replace('revoked', 'expired'), delivery!.headers, 'invalid_signature');
+      refused(delivery!.body, { ...delivery!.headers, 'webhook-signature': undefined }, 'missing_headers');
+      const old = new Date(Date.now() - 10 * 60_000);
+      const stale = { 'webhook-id': delivery!.id, 'webhook-timestamp': String(Math.floor(old.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(delivery!.id, old, delivery!.body) };
+      refused(delivery!.body, stale, 'stale_timestamp');
+      refused(delivery!.body, delivery!.headers, 'invalid_signature', new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'x', webhookSecret: testSecret() }));
+      refused(delivery!.body, delivery!.headers, 'no_secret', new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'x' }));
     });
 
     it('a change that rolls back writes no event; a site without endpoints writes nothing', async (t) => {
