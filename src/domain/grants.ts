@@ -2,6 +2,7 @@ import { InvalidGrant, LimitedTokenInvalid, ServiceError, TOKEN_REASONS, WrongPa
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
+import { emitSignedIn } from './events.js';
 import { createSession, getSession, mintCookie, rekeySession, resolveHandle, type Executor, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { exchangeSessionTokenAtOnce, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
@@ -164,6 +165,7 @@ async function logInOnSession<T>(ctx: Ctx, site: Site, named: NamedSession | nul
       session = rekeyed;
     } else {
       session = await createSession(ctx, trx, site, { shopperId, ip });
+      await emitSignedIn(ctx, trx, session, shopperId, false);
     }
     await attachShopperCart(ctx, trx, session, shopperId);
     return await finish(trx, session);

@@ -1,5 +1,6 @@
 import { hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
+import { emitEvent } from './events.js';
 import type { Session } from './sessions.js';
 
 /** Handoff codes: single-use, short-lived links from the Shopper API's web checkout to the hosted pages. */
@@ -43,13 +44,17 @@ export async function consumeHandoff(ctx: Ctx, siteId: string, code: string): Pr
   if (!/^[0-9a-f]{64}$/.test(code)) return null;
   const now = ctx.now();
   const hash = hashSecret(ctx.secret, 'handoff', code);
-  const used = await ctx.db.updateTable('handoff_codes').set({ used_at: now })
-    .where('hash', '=', hash).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
-  if (Number(used.numUpdatedRows) !== 1) return null;
-  const row = await ctx.db.selectFrom('handoff_codes').innerJoin('sessions', 'sessions.id', 'handoff_codes.session_id')
-    .selectAll('sessions').select('handoff_codes.epoch as code_epoch').where('handoff_codes.hash', '=', hash).executeTakeFirst();
-  if (row === undefined) return null;
-  const { code_epoch, ...session } = row;
-  if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
-  return session;
+  // One transaction with the `handoff.redeemed` event: the app's receipt that the browser arrived.
+  return await ctx.db.transaction().execute(async (trx) => {
+    const used = await trx.updateTable('handoff_codes').set({ used_at: now })
+      .where('hash', '=', hash).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+    if (Number(used.numUpdatedRows) !== 1) return null;
+    const row = await trx.selectFrom('handoff_codes').innerJoin('sessions', 'sessions.id', 'handoff_codes.session_id')
+      .selectAll('sessions').select('handoff_codes.epoch as code_epoch').where('handoff_codes.hash', '=', hash).executeTakeFirst();
+    if (row === undefined) return null;
+    const { code_epoch, ...session } = row;
+    if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
+    await emitEvent(ctx, trx, 'handoff.redeemed', { siteId: session.site_id, sessionId: session.id });
+    return session;
+  });
 }

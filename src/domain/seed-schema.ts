@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { webhookProblem, WebhookSeedSchema } from './webhook-rules.js';
 
 /** The seed file's schema, its types and the demo seed (validated by readSeedFile). */
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
@@ -45,6 +46,8 @@ export const SeedSchema = Type.Object({
       name: Type.String({ minLength: 1 }),
       price: Type.String({ pattern: '^[0-9]+(\\.[0-9]{1,2})?$' })
     })))
+ ,
+    webhooks: Type.Optional(Type.Array(WebhookSeedSchema, { maxItems: 20 }))
   }))
 });
 export type Seed = Static<typeof SeedSchema>;
@@ -75,7 +78,20 @@ export function readSeedFile(file: string): Seed {
     const first = Value.Errors(SeedSchema, parsed).First();
     throw new Error(`seed file ${file} is invalid at ${first?.path ?? '/'}: ${first?.message ?? 'bad shape'}`);
   }
+  const problem = seedWebhookProblem(parsed);
+  if (problem !== null) throw new Error(`seed file ${file} is invalid at ${problem}`);
   return parsed;
+}
+
+/** The first webhook entry of a seed that breaks a rule the schema cannot say, as "path: why", or null. */
+export function seedWebhookProblem(seed: Seed): string | null {
+  for (const [i, site] of seed.sites.entries()) {
+    for (const [j, hook] of (site.webhooks ?? []).entries()) {
+      const problem = webhookProblem(hook);
+      if (problem !== null) return `/sites/${i}/webhooks/${j}: ${problem}`;
+    }
+  }
+  return null;
 }
 
 export type SiteSeed = Seed['sites'][number];

@@ -3,7 +3,9 @@ import { hashPassword, hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { clearSiteCache } from './sites.js';
 import { returnUrlProblem } from './returns.js';
-import { DEMO_SEED, readSeedFile, type ApiKeySeed, type Seed, type ShopperSeed, type SiteSeed } from './seed-schema.js';
+import { DEMO_SEED, readSeedFile, seedWebhookProblem, type ApiKeySeed, type Seed, type ShopperSeed, type SiteSeed } from './seed-schema.js';
+import { applyWebhookEntry } from './webhook-secrets.js';
+import { deleteSiteWebhooks } from '../store/webhooks.js';
 
 // The schema and the demo seed have their own file; the seed's callers find them here too.
 export {
@@ -78,7 +80,7 @@ function canonicalJSON(value: unknown): string {
   return JSON.stringify(value);
 }
 
-type EntryKind = 'site' | 'key' | 'shopper' | 'product';
+type EntryKind = 'site' | 'key' | 'shopper' | 'product' | 'webhook';
 
 /** What the loader does with one entry: `new` (never applied), `changed` (its text differs from what was applied), `unchanged`. */
 type EntryState = 'new' | 'changed' | 'unchanged';
@@ -111,6 +113,9 @@ export interface SeedReport {
  * `demo` marks the entries as the demo's, which a start without the demo removes again.
  */
 export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean } = {}): Promise<SeedReport> {
+  // A malformed webhook entry refuses the whole seed before anything is written.
+  const problem = seedWebhookProblem(seed);
+  if (problem !== null) throw new Error(`seed is invalid at ${problem}`);
   const now = ctx.now();
   const demo = options.demo === true ? 1 : 0;
   const logged = new Map<string, string>();
@@ -139,7 +144,7 @@ export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean }
         .execute();
     };
     for (const site of seed.sites) {
-      const { apiKeys, shoppers, products, ...settings } = site;
+      const { apiKeys, shoppers, products, webhooks, ...settings } = site;
       const siteEntry = entry('site', site.id, site.id, settings);
       if (siteEntry.state === 'unchanged') {
         report.unchanged++;
@@ -186,6 +191,15 @@ export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean }
             : oc.columns(['site_id', 'username']).doUpdateSet({ first_name: shopperRow.first_name, last_name: shopperRow.last_name, email: shopperRow.email }))
           .execute();
         await remember(shopperEntry);
+      }
+      for (const hook of webhooks ?? []) {
+        const hookEntry = entry('webhook', `${site.id}/${hook.url}`, site.id, hook);
+        if (hookEntry.state === 'unchanged') {
+          report.unchanged++;
+          continue;
+        }
+        await applyWebhookEntry(ctx, trx, site.id, hook, hookEntry.state);
+        await remember(hookEntry);
       }
     }
   });
@@ -245,6 +259,7 @@ export async function removeDemoSites(ctx: Ctx): Promise<string[]> {
       await trx.deleteFrom('handles').where('session_id', 'in', sessions).execute();
       await trx.deleteFrom('handoff_codes').where('session_id', 'in', sessions).execute();
       await trx.deleteFrom('line_items').where('cart_id', 'in', trx.selectFrom('carts').select('id').where('site_id', '=', id)).execute();
+      await deleteSiteWebhooks(trx, id);
       for (const table of ['access_tokens', 'refresh_tokens', 'orders', 'carts', 'sessions', 'shoppers', 'products', 'api_keys', 'seed_log'] as const) {
         await trx.deleteFrom(table).where('site_id', '=', id).execute();
       }

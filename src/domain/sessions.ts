@@ -5,6 +5,8 @@ import type { Site } from './sites.js';
 import { tokenCacheOf } from './token-cache.js';
 import { Prepared } from '../store/prepared.js';
 import { insertSession } from '../store/token-writes.js';
+import { emitSessionEnded, emitSignedIn, type EndReason } from './events.js';
+import { unreportedExpiries, pruneWebhooks } from '../store/webhooks.js';
 
 export type Session = SessionRow;
 export type Executor = StoreExecutor;
@@ -194,6 +196,8 @@ export async function rekeySession(ctx: Ctx, db: Executor, session: Session, sho
   const updated = await db.updateTable('sessions').set({ epoch, shopper_id: shopperId, client_ip })
     .where('id', '=', session.id).where('epoch', '=', session.epoch).executeTakeFirst();
   if (Number(updated.numUpdatedRows) === 0) return null;
+  // Every sign-in re-keys through here (the grants, the hosted pages): its events go with it.
+  await emitSignedIn(ctx, db, session, shopperId, true);
   return { ...session, epoch, shopper_id: shopperId, client_ip };
 }
 
@@ -207,7 +211,7 @@ export async function getSession(db: Executor, sessionId: string): Promise<Sessi
  * revoked so a signed-in shopper's refresh cannot continue it on a new session. Returns false
  * when there is no such session.
  */
-export async function endSession(ctx: Ctx, sessionId: string): Promise<boolean> {
+export async function endSession(ctx: Ctx, sessionId: string, reason: EndReason = 'ended'): Promise<boolean> {
   const now = ctx.now();
   return await ctx.db.transaction().execute(async (trx) => {
     const session = await getSession(trx, sessionId);
@@ -217,6 +221,7 @@ export async function endSession(ctx: Ctx, sessionId: string): Promise<boolean> 
     }
     await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' })
       .where('session_id', '=', sessionId).where('revoked_reason', 'is', null).execute();
+    if (session.expires_at > now) await emitSessionEnded(ctx, trx, session, reason);
     return true;
   });
 }
@@ -224,11 +229,19 @@ export async function endSession(ctx: Ctx, sessionId: string): Promise<boolean> 
 /** How long an ended session's rows are kept so late callers still hear "Session expired". */
 export const EXPIRED_RETENTION_MS = 24 * 3600 * 1000;
 
+/** How long finished webhook deliveries and their events are kept (`sessionlink webhooks deliveries`, replay). */
+export const WEBHOOK_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 /** Deletes rows that can no longer matter, so the database does not grow without bound. */
 export async function sweepExpired(ctx: Ctx): Promise<number> {
   const cutoff = ctx.now() - EXPIRED_RETENTION_MS;
   const now = ctx.now();
   return await ctx.db.transaction().execute(async (trx) => {
+    // Sessions that expired since the last sweeps, on sites with webhooks: `session.ended`.
+    for (const expired of await unreportedExpiries(trx, { now, since: cutoff, limit: 1000 })) {
+      await emitSessionEnded(ctx, trx, expired, 'expired');
+    }
+    await pruneWebhooks(trx, now - WEBHOOK_RETENTION_MS);
     const dead = trx.selectFrom('sessions').select('id').where('expires_at', '<', cutoff);
     await trx.deleteFrom('handles').where('session_id', 'in', dead).execute();
     await trx.deleteFrom('access_tokens').where('session_id', 'in', dead).execute();

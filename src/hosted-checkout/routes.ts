@@ -46,11 +46,11 @@ export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Con
       const action = params.get('action') ?? '';
       const lineItemId = param(params, 'lineItemId') ?? '';
       if (action === 'add') {
-        await addProduct(ctx, session, param(params, 'productId') ?? '', parseQuantity(param(params, 'quantity'), 1));
+        await addProduct(ctx, session, param(params, 'productId') ?? '', parseQuantity(param(params, 'quantity'), 1), null, 'hosted');
       } else if (action === 'update') {
-        await updateLine(ctx, session, lineItemId, parseQuantity(param(params, 'quantity')), 'update');
+        await updateLine(ctx, session, lineItemId, parseQuantity(param(params, 'quantity')), 'update', null, 'hosted');
       } else if (action === 'remove') {
-        await removeLines(ctx, session, lineItemId);
+        await removeLines(ctx, session, lineItemId, null, 'hosted');
       } else {
         throw new ServiceError(400, 'invalid-request', 'Unknown cart action');
       }

@@ -76,7 +76,7 @@ export async function signOut(ctx: Ctx, request: FastifyRequest, reply: FastifyR
   if (state.session.shopper_id === null) return;
   const { site } = state;
   await request.server.budgets.admitGuest(request, reply, site);
-  await endSession(ctx, state.session.id);
+  await endSession(ctx, state.session.id, 'signed_out');
   const { session, cookie } = await createBrowserSession(ctx, site, request.ip);
   setSessionCookie(request, reply, site, cookie, session, ctx.now());
 }

@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
+import type { WebhookDeliveryTable, WebhookEndpointTable, WebhookEventTable } from './webhook-rows.js';
 
 /** Times are unix milliseconds. Secret columns hold `hashSecret()` values, never raw secrets. */
 export interface SiteTable {
@@ -160,8 +161,8 @@ export interface CounterTable {
  * demo site's entries, which a start without the demo removes.
  */
 export interface SeedLogTable {
-  kind: 'site' | 'key' | 'shopper' | 'product';
-  /** The site id, the key, or `site/username`, `site/productId`. */
+  kind: 'site' | 'key' | 'shopper' | 'product' | 'webhook';
+  /** The site id, the key, or `site/username`, `site/productId`, `site/url`. */
   id: string;
   site_id: string;
   digest: string;
@@ -215,6 +216,9 @@ export interface Database {
   handoff_returns: HandoffReturnTable;
   session_returns: SessionReturnTable;
   return_codes: ReturnCodeTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type Unused = Generated<number>;

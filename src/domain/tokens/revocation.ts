@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Executor } from '../sessions.js';
 import { type AccessTokenRow, refreshHash } from './hashing.js';
+import { emitSessionEnded } from '../events.js';
 
 /** Revokes an access token and the refresh token issued with it; the session lives on. */
 export async function revokeAccessToken(ctx: Ctx, token: AccessTokenRow): Promise<void> {
@@ -9,17 +10,19 @@ export async function revokeAccessToken(ctx: Ctx, token: AccessTokenRow): Promis
     // Through the chain's index: refresh_tokens has none on access_hash (every grant would pay for it).
     await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' })
       .where('chain_id', '=', token.chain_id).where('access_hash', '=', token.hash).execute();
+    await emitSessionEnded(ctx, trx, { id: token.session_id, site_id: token.site_id }, 'revoked');
   });
 }
 
 /** Revokes a refresh token by its raw value and the access token issued with it (RFC 7009). */
 export async function revokeRefreshToken(ctx: Ctx, raw: string, apiKey: string): Promise<boolean> {
   return await ctx.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('refresh_tokens').select(['access_hash', 'api_key'])
+    const row = await trx.selectFrom('refresh_tokens').select(['access_hash', 'api_key', 'session_id', 'site_id'])
       .where('hash', '=', refreshHash(ctx, raw)).executeTakeFirst();
     if (row === undefined || row.api_key !== apiKey) return false;
     await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' }).where('hash', '=', refreshHash(ctx, raw)).execute();
     await trx.updateTable('access_tokens').set({ revoked_reason: 'revoked' }).where('hash', '=', row.access_hash).execute();
+    await emitSessionEnded(ctx, trx, { id: row.session_id, site_id: row.site_id }, 'revoked');
     return true;
   });
 }
