@@ -143,7 +143,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (store) => {
     await store.register(cookie);
     sessionTokenRoutes(store, ctx, config.publicStoreURL);
-    hostedCheckoutRoutes(store, ctx, config);
+    hostedCheckoutRoutes(store, ctx, config, limiter);
   });
   browserScriptRoutes(app);
   homeRoutes(app);

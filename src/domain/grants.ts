@@ -2,7 +2,7 @@ import { InvalidGrant, LimitedTokenInvalid, ServiceError, TOKEN_REASONS, WrongPa
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { attachShopperCart } from './carts.js';
-import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
+import { createSession, getSession, mintCookie, rekeySession, resolveHandle, type Executor, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { exchangeSessionTokenAtOnce, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
 
@@ -131,7 +131,12 @@ export function passwordCandidates(password: string): string[] {
   return candidates;
 }
 
-async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSession | null, shopperId: string, ip: string | null): Promise<IssuedTokens> {
+/**
+ * The one login path (password grant, external grant, hosted-page sign-in): re-keys the named
+ * session for the shopper and carries its cart, then `finish` hands out the new handles (a token
+ * pair, or the browser's new cookie) in the same transaction.
+ */
+async function logInOnSession<T>(ctx: Ctx, site: Site, named: NamedSession | null, shopperId: string, ip: string | null, finish: (trx: Executor, session: Session) => Promise<T>): Promise<T> {
   const existing = named?.session ?? null;
   return await ctx.db.transaction().execute(async (trx) => {
     let session: Session;
@@ -141,7 +146,7 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
       if (fresh.shopper_id !== shopperId || fresh.expires_at <= ctx.now()) {
         throw new InvalidGrant(TOKEN_REASONS.rekeyed);
       }
-      return await issueTokens(ctx, trx, site, key, fresh, 'full');
+      return await finish(trx, fresh);
     }
     if (existing !== null && (existing.shopper_id === null || existing.shopper_id === shopperId)) {
       // Re-read inside the transaction: a concurrent login may have re-keyed it already.
@@ -154,19 +159,37 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
         if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
           throw new InvalidGrant(TOKEN_REASONS.rekeyed);
         }
-        return await issueTokens(ctx, trx, site, key, now, 'full');
+        return await finish(trx, now);
       }
       session = rekeyed;
     } else {
       session = await createSession(ctx, trx, site, { shopperId, ip });
     }
     await attachShopperCart(ctx, trx, session, shopperId);
-    return await issueTokens(ctx, trx, site, key, session, 'full');
+    return await finish(trx, session);
   });
 }
 
 /** `password` grant with username and password (confidential keys only; checked by the caller). */
 export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username: string, password: string, ref: SessionRef): Promise<IssuedTokens> {
+  const shopperId = await verifiedShopper(ctx, site, username, password);
+  const named = await namedByProofGrant(ctx, site, ref);
+  checkRekeyedFor(named, ref, shopperId);
+  return await logInOnSession(ctx, site, named, shopperId, ref.ip ?? null, async (trx, session) => await issueTokens(ctx, trx, site, key, session, 'full'));
+}
+
+/**
+ * Sign-in on the hosted pages: the browser's live session is re-keyed exactly as by the password
+ * grant (its old cookie, session tokens and tokens die; the cart is carried) and the browser gets
+ * a new cookie value on it. WrongPassword as for the grant.
+ */
+export async function signInBrowser(ctx: Ctx, site: Site, username: string, password: string, browser: Session, ip: string | null): Promise<{ session: Session; cookie: string }> {
+  const shopperId = await verifiedShopper(ctx, site, username, password);
+  return await logInOnSession(ctx, site, { session: browser, rekeyed: false }, shopperId, ip, async (trx, session) => ({ session, cookie: await mintCookie(ctx, session, trx) }));
+}
+
+/** The shopper a username and password prove, or WrongPassword (plain or base64 passwords). */
+async function verifiedShopper(ctx: Ctx, site: Site, username: string, password: string): Promise<string> {
   const shopper = await ctx.db.selectFrom('shoppers').select(['id', 'password_hash'])
     .where('site_id', '=', site.id).where('username', '=', username).executeTakeFirst();
   let ok = false;
@@ -180,9 +203,7 @@ export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username:
   if (!ok || shopper === undefined) {
     throw new WrongPassword();
   }
-  const named = await namedByProofGrant(ctx, site, ref);
-  checkRekeyedFor(named, ref, shopper.id);
-  return await logInOnSession(ctx, site, key, named, shopper.id, ref.ip ?? null);
+  return shopper.id;
 }
 
 /** `client_credentials` with `dr_external_reference_id`: the partner vouches for the shopper. */
@@ -208,7 +229,7 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
   }).onConflict((oc) => oc.columns(['site_id', 'external_ref']).doNothing()).execute();
   const shopper = await ctx.db.selectFrom('shoppers').select('id')
     .where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirstOrThrow();
-  return await logInOnSession(ctx, site, key, named, shopper.id, ref.ip ?? null);
+  return await logInOnSession(ctx, site, named, shopper.id, ref.ip ?? null, async (trx, session) => await issueTokens(ctx, trx, site, key, session, 'full'));
 }
 
 /**

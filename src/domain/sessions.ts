@@ -260,6 +260,14 @@ export async function sessionAddress(ctx: Ctx, sessionId: string): Promise<{ cli
   return (await sessionAddressQuery.first(ctx.db, { id: sessionId })) ?? null;
 }
 
+/**
+ * Whether a browser holds the session: the site action gave it a cookie or a session token. A
+ * session a server made with a token grant and never handed to the site action has neither.
+ */
+export async function heldByBrowser(ctx: Ctx, sessionId: string): Promise<boolean> {
+  return (await ctx.db.selectFrom('handles').select('kind').where('session_id', '=', sessionId).limit(1).executeTakeFirst()) !== undefined;
+}
+
 /** The number of sessions not expired at `now`. */
 export async function countLiveSessions(ctx: Ctx, now: number): Promise<number> {
   const row = await ctx.db.selectFrom('sessions')

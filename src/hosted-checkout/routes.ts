@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import { addProduct, getActiveCart, lastOrderOfSession, parseQuantity, removeLines, submitCart, updateLine } from '../domain/cart.js';
 import { listProducts } from '../domain/catalogue.js';
@@ -9,10 +9,13 @@ import { Forbidden, MethodNotAllowed, NotFound, printable, ServiceError } from '
 import { browserSession } from '../sessions/browser-session.js';
 import { PAGE_CSP, sendPage } from '../http/html.js';
 import { couldBeId, param, readParams, type Params } from '../http/params.js';
-import { checkCSRF, csrfTokenOf, FORM_EXPIRED } from './csrf.js';
+import type { Limiter } from '../limits/failures.js';
+import { csrfTokenOf, FORM_EXPIRED, FORM_RESUBMIT, isValidCSRF } from './csrf.js';
 import { followHandoff, SPENT_HANDOFF, switchSession } from './handoff.js';
 import { readPaymentForm } from './payment-form.js';
+import { accountOf, signIn, signOut } from './sign-in.js';
 import { cartPage } from './templates/cart.js';
+import { errorPage } from './templates/error.js';
 import { CART_PAGE, pageURL, PAYMENT_PAGE, THANK_YOU_PAGE, type PageState } from './templates/layout.js';
 import { paymentPage } from './templates/payment.js';
 import { thankYouPage } from './templates/thank-you.js';
@@ -21,13 +24,13 @@ const PAGES = new Set([CART_PAGE, PAYMENT_PAGE, THANK_YOU_PAGE]);
 const LOCALE = /^[a-z]{2}(_[A-Z]{2})?$/;
 
 /** The hosted checkout: GET shows a page, POST is one of its forms (CSRF-checked); a handoff code seats the browser first. */
-export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Config): void {
+export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Config, limiter: Limiter): void {
   const store = config.publicStoreURL.replace(/\/$/, '');
 
   /** The page `page` for this session, as a GET shows it. */
-  async function render(state: PageState, page: string, session: Session): Promise<string> {
+  async function render(state: PageState, page: string, session: Session, values: Params = new Map()): Promise<string> {
     if (page === CART_PAGE) return cartPage(state, (await getActiveCart(ctx, session)).view, await listProducts(ctx, state.site.id, 50));
-    if (page === PAYMENT_PAGE) return paymentPage(state, (await getActiveCart(ctx, session)).view, new Map());
+    if (page === PAYMENT_PAGE) return paymentPage(state, (await getActiveCart(ctx, session)).view, values);
     return thankYouPage(state, await lastOrderOfSession(ctx, session));
   }
 
@@ -58,10 +61,11 @@ export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Con
   /** The payment form: checked, then the order is placed against the cart version it showed. */
   async function postPayment(reply: FastifyReply, state: PageState, params: Params): Promise<FastifyReply> {
     const { session, site, locale } = state;
-    const form = readPaymentForm(params);
+    const form = readPaymentForm(params, ctx.now());
     const { view } = await getActiveCart(ctx, session);
-    if (form.problems.length > 0) {
-      return sendPage(reply, paymentPage({ ...state, error: form.problems.join('. ') + '.' }, view, params), 400);
+    if (form.errors.size > 0) {
+      const error = `Please correct ${form.errors.size === 1 ? 'the field' : `the ${form.errors.size} fields`} marked below: ${[...form.errors.values()].join('; ')}.`;
+      return sendPage(reply, paymentPage({ ...state, error }, view, params, form.errors), 400);
     }
     try {
       await submitCart(ctx, session, { channel: 'web', address: form.address, payment: { method: 'test-card', last4: form.last4 } }, form.version);
@@ -75,10 +79,35 @@ export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Con
     return reply.redirect(pageURL(site, locale, THANK_YOU_PAGE), 303);
   }
 
+  /**
+   * A form whose CSRF field is missing or wrong, from a browser with a live session: nothing
+   * changes, and the same form comes back (with this session's field) keeping what the shopper
+   * typed, except the card number and security code, which are never echoed.
+   */
+  async function refuseForm(reply: FastifyReply, state: PageState, page: string, params: Params): Promise<FastifyReply> {
+    const signingIn = params.get('action') === 'sign-in' && (page === CART_PAGE || page === PAYMENT_PAGE);
+    const account = signingIn && state.account !== undefined ? { ...state.account, username: (params.get('username') ?? '').slice(0, 200) } : state.account;
+    if (!signingIn && page !== CART_PAGE && !(page === PAYMENT_PAGE && params.get('action') === undefined)) throw new Forbidden(FORM_EXPIRED);
+    const payment = page === PAYMENT_PAGE && !signingIn;
+    const error = FORM_RESUBMIT + (payment ? ' Enter the card number and security code again.' : '');
+    return sendPage(reply, await render({ ...state, account, error }, page, state.session, payment ? params : new Map()), 403);
+  }
+
+  /** Every refusal on a hosted page is a page of the store (its header and a way back to the cart). */
+  async function styledError(err: Error, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (!(err instanceof ServiceError) || err.status >= 500) throw err;
+    const { siteId, locale } = request.params as { siteId?: string; locale?: string };
+    const site = siteId !== undefined && couldBeId(siteId) ? await getSite(ctx, siteId) : null;
+    for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+    reply.header('cache-control', 'no-store');
+    return sendPage(reply, errorPage(site, locale !== undefined && LOCALE.test(locale) ? locale : 'en_US', err.status, err.description), err.status);
+  }
+
   app.route({
     method: ['GET', 'POST'],
     url: '/store/:siteId/:locale/:page',
     config: { surface: 'page' },
+    errorHandler: styledError,
     onRequest: async (_request, reply) => {
       reply.header('content-security-policy', PAGE_CSP);
       reply.header('cache-control', 'no-store');
@@ -108,11 +137,21 @@ export function hostedCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Con
       const session = await browserSession(ctx, request, reply, site, request.method === 'POST'
         ? async () => { throw new Forbidden(FORM_EXPIRED); }
         : async () => await app.budgets.admitGuest(request, reply, site));
-      const state: PageState = { site, locale, session, csrf: csrfTokenOf(ctx, session), notice, error: null };
+      const state: PageState = { site, locale, session, csrf: csrfTokenOf(ctx, session), notice, error: null, account: await accountOf(ctx, session) };
       if (request.method === 'GET') return sendPage(reply, await render(state, page, session));
 
-      checkCSRF(state.csrf, params);
-      if (params.get('action') === 'switch-session') {
+      if (!isValidCSRF(state.csrf, params)) return await refuseForm(reply, state, page, params);
+      const action = params.get('action');
+      if (action === 'sign-in' && (page === CART_PAGE || page === PAYMENT_PAGE)) {
+        const refused = await signIn(ctx, limiter, request, reply, state, params);
+        if (refused !== null) return sendPage(reply, await render({ ...state, account: refused.account }, page, session), refused.status);
+        return reply.redirect(pageURL(site, locale, page), 303);
+      }
+      if (action === 'sign-out') {
+        await signOut(ctx, request, reply, state);
+        return reply.redirect(pageURL(site, locale, page === THANK_YOU_PAGE ? CART_PAGE : page), 303);
+      }
+      if (action === 'switch-session') {
         if (!(await switchSession(ctx, request, reply, site, params.get('handoff') ?? ''))) {
           const expired = { ...state, notice: 'That checkout link has expired or was already used. You are still in your own session.' };
           return sendPage(reply, await render(expired, page, session));

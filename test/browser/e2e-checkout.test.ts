@@ -88,7 +88,7 @@ describe('e2e: SessionToken JSONP → exchange → API cart → web-checkout →
     await phone.getByLabel('Street address').fill('12 Analytical St');
     await phone.getByLabel('City').fill('London');
     await phone.getByLabel('Postal code').fill('N1 9GU');
-    await phone.getByLabel('Country').fill('GB');
+    await phone.getByLabel('Country').selectOption('GB');
     await phone.getByLabel('Card number').fill('4111 1111 1111 1111');
     await phone.getByLabel('Expiry (MM/YY)').fill('12/30');
     await phone.getByLabel('Security code').fill('123');

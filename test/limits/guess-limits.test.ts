@@ -41,7 +41,7 @@ async function liveToken(app: App): Promise<string> {
 
 // Every test here runs on each database of the matrix (test/support/helpers.ts BACKENDS).
 for (const backend of BACKENDS) describe(`on ${backend}`, () => {
-test('wrong secrets on introspect, revoke and the token endpoint share one per-key lockout; while locked even the right secret gets 429 and revokes nothing', async (t) => {
+test('wrong secrets on introspect, revoke and the token endpoint share one per-key lockout; while locked even the right secret gets 429 at an address that failed and revokes nothing', async (t) => {
   const { app } = await buildTestApp(t, { backend });
   const token = await liveToken(app);
   const urls = ['/oauth20/introspect', '/oauth20/revoke', '/oauth20/token'];
@@ -53,11 +53,14 @@ test('wrong secrets on introspect, revoke and the token endpoint share one per-k
     assert.equal(res.statusCode, 401, `${url} #${i}: ${res.body}`);
     assert.equal(res.json().error, 'invalid_client');
   }
-  for (const url of urls) {
-    const res = await post(app, url, url === '/oauth20/token' ? { grant_type: 'client_credentials' } : { token }, BASIC, '203.0.113.77');
+  for (const [i, url] of urls.entries()) {
+    // Each from an address that guessed on another endpoint: the lockout is the key's, not the endpoint's.
+    const res = await post(app, url, url === '/oauth20/token' ? { grant_type: 'client_credentials' } : { token }, BASIC, `198.51.100.${i + 2}`);
     assertLocked(res, `${url} with the right secret during the lockout`);
   }
   assert.equal((await tokenInfo(app, token)).statusCode, 200, 'a refused revocation revoked nothing');
+  // The key's own server never failed on it: it is served.
+  assert.equal((await post(app, '/oauth20/introspect', { token }, BASIC, '203.0.113.77')).statusCode, 200);
 });
 
 test('introspection alone meets the per-key limit and, for unknown keys, the per-address limit', async (t) => {
@@ -66,7 +69,7 @@ test('introspection alone meets the per-key limit and, for unknown keys, the per
   for (let i = 0; i < 20; i++) {
     assert.equal((await post(app, '/oauth20/introspect', { token }, basic(APP_KEY, `guess-${i}`), `198.51.100.${i + 1}`)).statusCode, 401);
   }
-  assertLocked(await post(app, '/oauth20/introspect', { token }, BASIC, '203.0.113.78'), 'introspect after 20 wrong secrets');
+  assertLocked(await post(app, '/oauth20/introspect', { token }, BASIC, '198.51.100.20'), 'introspect after 20 wrong secrets, from an address that failed');
   // One address trying key names: 50 failures (the per-address limit), then 429 for any key.
   for (let i = 0; i < 50; i++) {
     const res = await post(app, '/oauth20/revoke', { token }, basic(`guessed-key-${i}`, 'x'), '192.0.2.9');
@@ -110,9 +113,9 @@ test('a percent-encoded key name in Basic auth is counted under the real key and
     const res = await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(encoded, `guess-${i}`), `198.51.100.${i + 1}`);
     assert.equal(res.statusCode, 401, res.body);
   }
-  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, BASIC, '203.0.113.79'), 'the plain name after 20 encoded guesses');
-  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, right, '203.0.113.80'), 'the encoded name during the lockout');
-  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic('acme-%61pp', APP_SECRET), '203.0.113.81'), 'any other encoding of the name');
+  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, BASIC, '198.51.100.1'), 'the plain name after 20 encoded guesses');
+  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, right, '198.51.100.2'), 'the encoded name during the lockout');
+  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic('acme-%61pp', APP_SECRET), '198.51.100.3'), 'any other encoding of the name');
 });
 
 test('a lockout earned with the plain name holds for every encoding of it', async (t) => {
@@ -121,7 +124,7 @@ test('a lockout earned with the plain name holds for every encoding of it', asyn
     assert.equal((await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(APP_KEY, `guess-${i}`), `198.51.100.${i + 1}`)).statusCode, 401);
   }
   for (const name of ['acme%2Dapp', 'acme%2dapp', '%61cme-app', 'acme-app']) {
-    assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(name, APP_SECRET), '203.0.113.82'), name);
+    assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(name, APP_SECRET), '198.51.100.7'), name);
   }
 });
 
@@ -142,8 +145,10 @@ test('with REDIS_URL two processes share the per-key counter across endpoints an
     const res = await post(app, url, { token: 'x' }, basic(i % 3 === 0 ? encoded : key, `guess-${i}`), `10.${base}.${i}.1`);
     assert.equal(res.statusCode, 401, res.body);
   }
-  assertLocked(await post(a.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), `10.${base}.200.1`), 'process A, token endpoint');
-  assertLocked(await post(b.app, '/oauth20/introspect', { token: 'x' }, basic(encoded, secret), `10.${base}.201.1`), 'process B, introspect, encoded name');
+  // From addresses that failed on the other process: both the key's and the pair's counters are shared.
+  assertLocked(await post(a.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), `10.${base}.1.1`), 'process A, token endpoint');
+  assertLocked(await post(b.app, '/oauth20/introspect', { token: 'x' }, basic(encoded, secret), `10.${base}.0.1`), 'process B, introspect, encoded name');
+  assert.equal((await post(b.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), `10.${base}.200.1`)).statusCode, 200, 'the key\'s server, which never failed');
 });
 
 // Finding 5: per-IP limits can be neither forged (TRUST_PROXY) nor multiplied (IPv6 /64) nor flushed.

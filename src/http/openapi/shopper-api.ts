@@ -50,7 +50,7 @@ const Registration = Type.Object({
   firstName: Type.String(),
   lastName: Type.String(),
   emailAddress: Type.String(),
-  externalReferenceId: Type.Optional(Type.String({ maxLength: 255, description: 'Links the partner\'s id: `client_credentials` with this `dr_external_reference_id` then signs the same shopper in' }))
+  externalReferenceId: Type.Optional(Type.String({ maxLength: 255, description: 'Links the partner\'s id: `client_credentials` with this `dr_external_reference_id` then signs the same shopper in. Only the site\'s server links one (its confidential key\'s Basic credentials, or a token it got with them on a session no browser holds); a confidential key\'s token on a browser\'s session registers the shopper without the link (empty in the answer); a public key or its token gets 403' }))
 });
 
 const CartChange = Type.Object({
