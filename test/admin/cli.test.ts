@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { openStore, type DB } from '../../src/store/open.js';
-import { createPgDatabase, form, testConfig } from '../support/helpers.js';
-import { countStored } from '../support/reader.js';
+import { createPgDatabase, form, testConfig, type TestApp } from '../support/helpers.js';
+import { countStored, everythingStored, storedPasswordOf, storedTokenHashes } from '../support/reader.js';
+import { startedApp } from '../support/startup.js';
+
+type DB = TestApp['db'];
 
 const SECRET = 'cli-test-secret-' + 'y'.repeat(24);
 const TABLES = ['sites', 'api_keys', 'shoppers', 'products', 'sessions', 'handles', 'access_tokens', 'refresh_tokens',
@@ -81,12 +82,7 @@ async function pgStore(t: TestContext): Promise<Store> {
 /** The server's app on the store's database (a new app: no cached sites or keys). */
 async function appOn(t: TestContext, store: Store): Promise<{ app: FastifyInstance; db: DB }> {
   const config = testConfig({ dataDir: store.dataDir, databaseURL: store.env.DATABASE_URL ?? null, secret: SECRET });
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  const app = await buildApp({ config, db });
-  t.after(async () => {
-    await app.close();
-    await db.destroy();
-  });
+  const { app, db } = await startedApp(config, null, t);
   return { app, db };
 }
 
@@ -100,11 +96,7 @@ async function counts(db: DB): Promise<Record<string, number>> {
 
 /** Every value stored in every table, as one string. */
 async function everything(db: DB): Promise<string> {
-  const parts: string[] = [];
-  for (const table of TABLES) {
-    parts.push(JSON.stringify(await db.selectFrom(table).selectAll().execute()));
-  }
-  return parts.join('\n');
+  return await everythingStored(db, TABLES);
 }
 
 const basic = (key: string, secret: string): string => 'Basic ' + Buffer.from(`${key}:${secret}`).toString('base64');
@@ -171,8 +163,8 @@ async function provisionedScenario(t: TestContext, store: Store): Promise<void> 
   assert.deepEqual(details.live.refreshTokens, 1);
   assert.deepEqual(details.cart.lines.map((l) => [l.productId, l.quantity]), [['p1', 2]]);
   assert.equal(details.cart.subtotal, '25.00');
-  const hashes = await db.selectFrom('access_tokens').select('hash').union(db.selectFrom('refresh_tokens').select('hash')).execute();
-  for (const value of [bob.access_token, bob.refresh_token, ...hashes.map((h) => h.hash)]) {
+  const hashes = await storedTokenHashes(db);
+  for (const value of [bob.access_token, bob.refresh_token, ...hashes]) {
     assert.ok(!shown.stdout.includes(value), 'sessions show prints no token or hash');
   }
 
@@ -354,8 +346,7 @@ test('usage errors exit 2 and change nothing; no database is invented for the wr
     assert.match(result.stderr, /usage:/);
   });
   assert.deepEqual(await counts(db), rows);
-  const amy = await db.selectFrom('shoppers').select('password_hash').where('username', '=', 'amy').executeTakeFirstOrThrow();
-  assert.match(amy.password_hash ?? '', /^scrypt\$/);
+  assert.match(await storedPasswordOf(db, 'amy') ?? '', /^scrypt\$/);
 
   const help = await ok(store, ['--help']);
   assert.match(help.stdout, /tokens revoke/);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import type { DB } from '../../src/store/open.js';
+import type { TestApp } from '../support/helpers.js';
 import { SEED } from '../support/cart-helpers.js';
 import { launchChromium, listeningApp } from './browser.js';
 
@@ -10,7 +10,7 @@ const CART = '/store/acme/en_US/DisplayThreePgCheckoutShoppingCartPage';
 
 describe('hosted sign-in in a real browser', () => {
   let app: FastifyInstance;
-  let db: DB;
+  let db: TestApp['db'];
   let browser: Browser;
   let base: string;
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import type { Seed } from '../../src/domain/seed.js';
+import type { Seed } from '../support/seed.js';
 import { bearer, exchangeSessionToken, SEED } from '../support/cart-helpers.js';
 import { BACKENDS, BASIC, openTestApp, tokenInfo, tokenRequest, type TestApp } from '../support/helpers.js';
 import { CART, PageBrowser, PAY } from '../support/page-browser.js';

@@ -5,7 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { XMLParser } from 'fast-xml-parser';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { registeredRoutes, undocumentedRoutes } from '../../src/http/docs.js';
 import { DOCUMENTED, finishDocument } from '../../src/http/openapi/index.js';
 import { APP_KEY, APP_SECRET, BASIC, OTHER_SITE, PUBLIC_KEY, browserSessionToken, buildTestApp, form, tokenRequest } from '../support/helpers.js';

@@ -1,18 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { buildApp } from '../../src/app.js';
-import { openStore } from '../../src/store/open.js';
-import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { LOG_REDACT, LOG_SERIALIZERS } from '../../src/http/redact.js';
-import { testConfig } from '../support/helpers.js';
+import { openTestApp } from '../support/helpers.js';
+import { DEMO_SEED } from '../support/seed.js';
 
 // Request loggers are made lazily (src/http/request-logger.ts): what reaches the log must not change.
 async function appLoggingAt(level: string, lines: Array<Record<string, unknown>>) {
   const stream = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); done(); } });
-  const db = await openStore({ databaseURL: null, dataDir: ':memory:' });
-  const app = await buildApp({ config: testConfig(), db, logger: { level, stream, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
-  await loadSeed(app.ctx, DEMO_SEED);
+  const { app } = await openTestApp({ seed: DEMO_SEED, now: Date.now, logger: { level, stream, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
   app.get('/boom', async () => { throw new Error('kaboom'); });
   app.get('/note', async (request) => { request.log.info({ note: 'n' }, 'object line'); request.log.info('string line'); return { ok: true }; });
   app.get('/quiet', { logLevel: 'error' }, async (request) => { request.log.info('not at this route'); request.log.error('route error'); return { ok: true }; });

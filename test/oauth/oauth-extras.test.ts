@@ -4,7 +4,7 @@ import { freePort } from '../browser/browser.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import * as oauth from 'oauth4webapi';
 import { ClientCredentials, ResourceOwnerPassword } from 'simple-oauth2';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { BACKENDS, openTestApp, type Backend } from '../support/helpers.js';
 
 const SECRET = 'test-secret-0123456789abcdef';

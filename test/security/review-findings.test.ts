@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
-import { BASIC, browserSessionToken, buildTestApp, OTHER_SITE, testConfig, tokenRequest } from '../support/helpers.js';
-import { DEMO_SEED, loadSeed, seedAtStart } from '../../src/domain/seed.js';
-import { buildApp } from '../../src/app.js';
-import { openStore } from '../../src/store/open.js';
+import { BACKENDS, BASIC, browserSessionToken, buildTestApp, OTHER_SITE, testConfig, tokenRequest } from '../support/helpers.js';
+import { DEMO_SEED } from '../support/seed.js';
+import { seededDatabase, startedApp } from '../support/startup.js';
+import { countStored, seededAsDemo } from '../support/reader.js';
 import { MemoryLimiter } from '../../src/limits/failures.js';
 
 const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
@@ -55,17 +55,17 @@ test('finding 1: registration\'s 409 "username taken" is a username oracle; its 
   assert.equal((await register('jane', '198.51.100.8')).statusCode, 409);
 });
 
-test('finding 2: on a site that lists allowedOrigins, a cross-site GET navigation to web-checkout from an unlisted page gets 403, not a handoff', async (t) => {
+for (const backend of BACKENDS) test(`finding 2: on a site that lists allowedOrigins, a cross-site GET navigation to web-checkout from an unlisted page gets 403, not a handoff (${backend})`, async (t) => {
   // The attacker's page links (or script-navigates) the victim's browser to web-checkout with the
   // attacker's token in the query: the round-two Origin check covers POST only, and the attacker
   // picks the method, so a GET moved an anonymous browser onto the attacker's session just the same.
-  const { app, db } = await buildTestApp(t);
+  const { app, db } = await buildTestApp(t, { backend });
   const grant = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: OTHER_BASIC });
   assert.equal(grant.statusCode, 200, grant.body);
   const attackerToken = (grant.json() as { access_token: string }).access_token;
   const url = `/v1/shoppers/me/carts/active/web-checkout?token=${attackerToken}`;
   const navigation = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
-  const handoffs = async (): Promise<number> => (await db.selectFrom('handoff_codes').select('hash').execute()).length;
+  const handoffs = async (): Promise<number> => await countStored(db, 'handoff_codes');
   const before = await handoffs();
   const fromEvil = await app.inject({ method: 'GET', url, headers: { ...navigation, 'sec-fetch-site': 'cross-site', referer: 'https://evil.example/' } });
   assert.equal(fromEvil.statusCode, 403, fromEvil.body);
@@ -100,18 +100,12 @@ test('finding 3: a database the previous version started without a seed file (so
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const secret = 'review-findings-secret-' + 'q'.repeat(24);
   const config = testConfig({ dataDir, databaseURL: null, secret });
-  const old = await openStore({ databaseURL: null, dataDir });
-  await loadSeed({ db: old, secret, now: Date.now }, DEMO_SEED);
-  await old.deleteFrom('seed_log').execute();
-  await old.destroy();
+  await seededDatabase(config, DEMO_SEED, { previousVersion: true });
   const seedFile = join(dataDir, 'seed.json');
   writeFileSync(seedFile, JSON.stringify({ sites: [{ ...OTHER_SITE }] }));
   // The new version's start-up (src/server.ts) with a real seed, in production.
-  const db = await openStore({ databaseURL: null, dataDir });
-  const seeded = await seedAtStart({ db, secret, now: Date.now }, { demo: false, production: true, seedFile });
-  const app = await buildApp({ config, db });
-  t.after(async () => { await app.close(); await db.destroy(); });
-  assert.deepEqual(seeded.removedDemoSites, ['acme']);
+  const { app, seeded } = await startedApp(config, { demo: false, production: true, seedFile }, t);
+  assert.deepEqual(seeded!.removedDemoSites, ['acme']);
   const published = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC });
   assert.equal(published.statusCode, 401, published.body);
   assert.equal((await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json' })).statusCode, 404);
@@ -122,16 +116,11 @@ test('finding 3: a site "acme" the operator made with keys of their own is not t
   const dataDir = mkdtempSync(join(tmpdir(), 'review-demo-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const secret = 'review-findings-secret-' + 'q'.repeat(24);
-  const old = await openStore({ databaseURL: null, dataDir });
+  const config = testConfig({ dataDir, databaseURL: null, secret });
   const own = { ...DEMO_SEED.sites[0]!, apiKeys: [{ key: 'acme-app', type: 'confidential' as const, secret: 'a-secret-of-their-own-0123456789' }] };
-  await loadSeed({ db: old, secret, now: Date.now }, { sites: [own] });
-  await old.deleteFrom('seed_log').execute();
-  await old.destroy();
-  const db = await openStore({ databaseURL: null, dataDir });
-  const seeded = await seedAtStart({ db, secret, now: Date.now }, { demo: false, production: true, seedFile: null });
-  const app = await buildApp({ config: testConfig({ dataDir, databaseURL: null, secret }), db });
-  t.after(async () => { await app.close(); await db.destroy(); });
-  assert.deepEqual(seeded.removedDemoSites, []);
+  await seededDatabase(config, { sites: [own] }, { previousVersion: true });
+  const { app, seeded } = await startedApp(config, { demo: false, production: true, seedFile: null }, t);
+  assert.deepEqual(seeded!.removedDemoSites, []);
   const theirs = await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: 'Basic ' + Buffer.from('acme-app:a-secret-of-their-own-0123456789').toString('base64') });
   assert.equal(theirs.statusCode, 200, theirs.body);
 });
@@ -142,17 +131,12 @@ test('finding 3: npm start (the demo) still starts on a database the previous ve
   const dataDir = mkdtempSync(join(tmpdir(), 'review-demo-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const secret = 'review-findings-secret-' + 'q'.repeat(24);
-  const old = await openStore({ databaseURL: null, dataDir });
-  await loadSeed({ db: old, secret, now: Date.now }, DEMO_SEED);
-  await old.deleteFrom('seed_log').execute();
-  await old.destroy();
-  const db = await openStore({ databaseURL: null, dataDir });
-  await seedAtStart({ db, secret, now: Date.now }, { demo: true, production: false, seedFile: null });
-  const app = await buildApp({ config: testConfig({ dataDir, databaseURL: null, secret }), db });
-  t.after(async () => { await app.close(); await db.destroy(); });
+  const config = testConfig({ dataDir, databaseURL: null, secret });
+  await seededDatabase(config, DEMO_SEED, { previousVersion: true });
+  const { app, db } = await startedApp(config, { demo: true, production: false, seedFile: null }, t);
   assert.equal((await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).statusCode, 200);
   // It is the demo now, marked as such: a later start without --demo removes it.
-  assert.equal((await db.selectFrom('seed_log').select('demo').where('kind', '=', 'site').where('id', '=', 'acme').executeTakeFirstOrThrow()).demo, 1);
+  assert.equal(await seededAsDemo(db, 'acme'), true);
 });
 
 test('finding 4: a visitor holding the storefront\'s token (issued to the confidential key) cannot pre-claim a partner\'s externalReferenceId', async (t) => {
@@ -236,7 +220,7 @@ test('finding 5: a table full of lockouts that an attacker made must not lock ev
   assert.equal(await limiter.count('client-ip:203.0.113.50', window, t0 + 100_003, 50), 0);
 });
 
-for (const backend of ['sqlite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   test(`finding 6: a NUL or an over-long product id inside a wrapped cart body is a 400, not a 500 (${backend})`, async (t) => {
     // Flat parameters refuse NUL and anything over 4096 characters (params.ts), but the line items
     // of Digital River's wrapped bodies are read from the JSON directly; PostgreSQL refuses a NUL
@@ -259,7 +243,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
   });
 }
 
-for (const backend of ['sqlite', 'postgres'] as const) {
+for (const backend of BACKENDS) {
   test(`finding 7: a NUL in a path parameter (site id, product, line item) is a 400, not a 500 (${backend})`, async (t) => {
     const { app } = await buildTestApp(t, { backend });
     const token = ((await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, { authorization: BASIC })).json() as { access_token: string }).access_token;
@@ -282,11 +266,11 @@ for (const backend of ['sqlite', 'postgres'] as const) {
   });
 }
 
-test('finding 8: client_credentials joins (dr_session_token or dr_limited_token) count against the session\'s join budget', async (t) => {
+for (const backend of BACKENDS) test(`finding 8: client_credentials joins (dr_session_token or dr_limited_token) count against the session's join budget (${backend})`, async (t) => {
   // Issue 14 added joins by client_credentials after the per-session budget of issue 12 was in
   // place, and they skipped it: one session token minted without bound through that grant.
   const site = { ...DEMO_SEED.sites[0]!, limits: { joinsPerSession: 3 } };
-  const { app, db } = await buildTestApp(t, { seed: { sites: [site, OTHER_SITE] } });
+  const { app, db } = await buildTestApp(t, { backend, seed: { sites: [site, OTHER_SITE] } });
   const action = await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json' });
   const sessionToken = (action.json() as { session_token: string }).session_token;
   const limited = ((await tokenRequest(app, { grant_type: 'password', dr_session_token: sessionToken }, { authorization: BASIC })).json() as { access_token: string }).access_token;
@@ -296,9 +280,9 @@ test('finding 8: client_credentials joins (dr_session_token or dr_limited_token)
     statuses.push((await tokenRequest(app, { grant_type: 'client_credentials', ...ref }, { authorization: BASIC })).statusCode);
   }
   assert.deepEqual(statuses, [200, 200, 429, 429], 'the password-grant exchange, then two joins, fill a budget of 3');
-  const rows = (await db.selectFrom('access_tokens').select('hash').execute()).length;
+  const rows = await countStored(db, 'access_tokens');
   assert.equal((await tokenRequest(app, { grant_type: 'client_credentials', dr_session_token: sessionToken }, { authorization: BASIC })).statusCode, 429);
-  assert.equal((await db.selectFrom('access_tokens').select('hash').execute()).length, rows, 'nothing stored over budget');
+  assert.equal(await countStored(db, 'access_tokens'), rows, 'nothing stored over budget');
 });
 
 test('finding 9: a full token\'s profile change meets the same e-mail rule as registration', async (t) => {
