@@ -101,8 +101,7 @@ test('the access line has pino\'s shape and order, its strings escaped; a logger
   assert.ok(typeof lines[0]!.time === 'number' && Math.abs((lines[0]!.time as number) - Date.now()) < 60_000);
 
   const stream = new Writable({ write(chunk, _enc, done) { raw.push(String(chunk)); done(); } });
-  const db = await openStore({ databaseURL: null, dataDir: ':memory:' });
-  const mixed = await buildApp({ config: testConfig(), db, logger: { level: 'info', stream, mixin: () => ({ service: 'sl-test' }), serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
+  const { app: mixed } = await openTestApp({ seed: DEMO_SEED, now: Date.now, logger: { level: 'info', stream, mixin: () => ({ service: 'sl-test' }), serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
   t.after(async () => await mixed.close());
   await mixed.inject({ method: 'GET', url: '/healthz' });
   const line = JSON.parse(raw.join('').trim().split('\n').at(-1)!) as Record<string, unknown>;
