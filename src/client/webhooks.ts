@@ -1,4 +1,7 @@
-import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+// Loaded on first use, not at import: the client also runs in browsers without a bundler, where a
+// bare module specifier cannot be resolved, and only an app's server verifies webhooks.
+type StandardWebhooks = typeof import('standardwebhooks');
+let standardWebhooks: Promise<StandardWebhooks> | undefined;
 
 /** Sessionlink's webhook events, as `client.webhooks.verify` returns them (every `data` has siteId and sessionId). */
 interface Base<T extends string, D> {
@@ -57,8 +60,8 @@ export class Webhooks {
     this.#secret = secret;
   }
 
-  /** Checks a delivery and returns its event; `rawBody` is the request body exactly as received. Throws WebhookError. */
-  verify(rawBody: string | Uint8Array, headers: WebhookHeaders): VerifiedWebhookEvent {
+  /** Checks a delivery and resolves to its event; `rawBody` is the request body exactly as received. Rejects with WebhookError. */
+  async verify(rawBody: string | Uint8Array, headers: WebhookHeaders): Promise<VerifiedWebhookEvent> {
     if (this.#secret === undefined) throw new WebhookError('no_secret', 'give the endpoint secret as `webhookSecret` to the SessionlinkClient to verify webhooks');
     const body = typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody);
     const id = header(headers, 'webhook-id');
@@ -67,6 +70,8 @@ export class Webhooks {
     if (id === undefined || timestamp === undefined || signature === undefined) {
       throw new WebhookError('missing_headers', 'not a webhook delivery: webhook-id, webhook-timestamp and webhook-signature are required');
     }
+    standardWebhooks ??= import('standardwebhooks');
+    const { Webhook, WebhookVerificationError } = await standardWebhooks;
     let parsed: unknown;
     try {
       parsed = new Webhook(this.#secret).verify(body, { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signature });

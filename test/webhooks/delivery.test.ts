@@ -206,22 +206,22 @@ for (const backend of BACKENDS) {
       await dispatcher.drain();
       const [delivery] = rx.received;
       const client = new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'acme-app', webhookSecret: secret });
-      const event = client.webhooks.verify(delivery!.body, delivery!.headers);
+      const event = await client.webhooks.verify(delivery!.body, delivery!.headers);
       assert.equal(event.id, delivery!.id);
       assert.equal(event.type, 'session.ended');
       if (event.type === 'session.ended') assert.equal(event.data.reason, 'revoked');
       const fetchHeaders = new Headers(Object.entries(delivery!.headers).map(([k, v]) => [k, String(v)] as [string, string]));
-      assert.equal(client.webhooks.verify(new TextEncoder().encode(delivery!.body), fetchHeaders).id, delivery!.id);
-      const refused = (body: string, headers: Record<string, string | string[] | undefined>, code: WebhookError['code'], verifier = client): void => {
-        assert.throws(() => verifier.webhooks.verify(body, headers), (err: unknown) => err instanceof WebhookError && err.code === code, code);
+      assert.equal((await client.webhooks.verify(new TextEncoder().encode(delivery!.body), fetchHeaders)).id, delivery!.id);
+      const refused = async (body: string, headers: Record<string, string | string[] | undefined>, code: WebhookError['code'], verifier = client): Promise<void> => {
+        await assert.rejects(verifier.webhooks.verify(body, headers), (err: unknown) => err instanceof WebhookError && err.code === code, code);
       };
-      refused(delivery!.body.replace('revoked', 'expired'), delivery!.headers, 'invalid_signature');
-      refused(delivery!.body, { ...delivery!.headers, 'webhook-signature': undefined }, 'missing_headers');
+      await refused(delivery!.body.replace('revoked', 'expired'), delivery!.headers, 'invalid_signature');
+      await refused(delivery!.body, { ...delivery!.headers, 'webhook-signature': undefined }, 'missing_headers');
       const old = new Date(Date.now() - 10 * 60_000);
       const stale = { 'webhook-id': delivery!.id, 'webhook-timestamp': String(Math.floor(old.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(delivery!.id, old, delivery!.body) };
-      refused(delivery!.body, stale, 'stale_timestamp');
-      refused(delivery!.body, delivery!.headers, 'invalid_signature', new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'x', webhookSecret: testSecret() }));
-      refused(delivery!.body, delivery!.headers, 'no_secret', new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'x' }));
+      await refused(delivery!.body, stale, 'stale_timestamp');
+      await refused(delivery!.body, delivery!.headers, 'invalid_signature', new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'x', webhookSecret: testSecret() }));
+      await refused(delivery!.body, delivery!.headers, 'no_secret', new SessionlinkClient({ baseURL: 'http://api.test', clientId: 'x' }));
     });
 
     it('a change that rolls back writes no event; a site without endpoints writes nothing', async (t) => {
