@@ -42,7 +42,7 @@ if (!only || only.includes('bare')) await measure('bare', bare, { method: 'GET',
 const dir = mkdtempSync(join(tmpdir(), 'sl-inject-'));
 const config = loadConfig({ ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn' }, []);
 const db = await openStore({ databaseURL: process.env.DATABASE_URL ?? null, dataDir: dir });
-const app = await buildApp({ config, db });
+const app = await buildApp({ config, store: db });
 // The benchmark's budgets: one client IP and key far past the production defaults, on purpose.
 const LIMIT = 1_000_000_000;
 await loadSeed(app.ctx, { sites: DEMO_SEED.sites.map((s) => ({ ...s, limits: { newSessionsPerIP: LIMIT, newSessionsPerSite: LIMIT, liveAnonymousSessions: LIMIT, apiRequestsPerKey: LIMIT, joinsPerSession: LIMIT, refreshesPerSession: LIMIT } })) });

@@ -1,6 +1,7 @@
 import { InvalidGrant, LimitedTokenInvalid, ServiceError, TOKEN_REASONS, WrongPassword } from '../errors.js';
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
+import type { Store } from '../store/port.js';
 import { attachShopperCart } from './carts.js';
 import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
@@ -80,7 +81,7 @@ async function namedByProofGrant(ctx: Ctx, site: Site, ref: SessionRef): Promise
       return { session: await sessionOfLimitedToken(ctx, site, ref.limitedToken), rekeyed: false };
     } catch (err) {
       const row = err instanceof LimitedTokenInvalid && err.description.endsWith(TOKEN_REASONS.rekeyed) ? await findAccessToken(ctx, ref.limitedToken) : null;
-      const session = row === null ? null : await getSession(ctx.db, row.session_id);
+      const session = row === null ? null : await getSession(ctx.store, row.session_id);
       if (row === null || session === null || row.site_id !== site.id || row.kind !== 'limited' || row.revoked_reason !== null || session.expires_at <= ctx.now()) throw err;
       return { session, rekeyed: true };
     }
@@ -131,13 +132,20 @@ export function passwordCandidates(password: string): string[] {
   return candidates;
 }
 
+/** The session as stored now, inside a login's transaction; gone means it expired and was swept. */
+async function mustGet(store: Store, id: string): Promise<Session> {
+  const session = await getSession(store, id);
+  if (session === null) throw new InvalidGrant(TOKEN_REASONS.expired);
+  return session;
+}
+
 async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSession | null, shopperId: string, ip: string | null): Promise<IssuedTokens> {
   const existing = named?.session ?? null;
-  return await ctx.db.transaction().execute(async (trx) => {
+  return await ctx.store.transaction(async (trx) => {
     let session: Session;
     if (named !== null && named.rekeyed) {
       // The shopper's own session, already signed in: join it as it is now (no second re-key).
-      const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', named.session.id).executeTakeFirstOrThrow();
+      const fresh = await mustGet(trx, named.session.id);
       if (fresh.shopper_id !== shopperId || fresh.expires_at <= ctx.now()) {
         throw new InvalidGrant(TOKEN_REASONS.rekeyed);
       }
@@ -145,12 +153,12 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
     }
     if (existing !== null && (existing.shopper_id === null || existing.shopper_id === shopperId)) {
       // Re-read inside the transaction: a concurrent login may have re-keyed it already.
-      const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
-      const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId, ip) : null;
+      const fresh = await mustGet(trx, existing.id);
+      const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(trx, fresh, shopperId, ip) : null;
       if (rekeyed === null) {
         // A concurrent login re-keyed it first. Its own shopper (proved by this grant) joins the
         // session as that login left it; anyone else's handle is dead.
-        const now = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
+        const now = await mustGet(trx, existing.id);
         if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
           throw new InvalidGrant(TOKEN_REASONS.rekeyed);
         }
@@ -167,8 +175,7 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
 
 /** `password` grant with username and password (confidential keys only; checked by the caller). */
 export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username: string, password: string, ref: SessionRef): Promise<IssuedTokens> {
-  const shopper = await ctx.db.selectFrom('shoppers').select(['id', 'password_hash'])
-    .where('site_id', '=', site.id).where('username', '=', username).executeTakeFirst();
+  const shopper = await ctx.store.shoppers.byUsername(site.id, username);
   let ok = false;
   for (const candidate of passwordCandidates(password)) {
     // verifyPassword runs scrypt even for an unknown user, so timing does not reveal usernames.
@@ -177,7 +184,7 @@ export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username:
       break;
     }
   }
-  if (!ok || shopper === undefined) {
+  if (!ok || shopper === null) {
     throw new WrongPassword();
   }
   const named = await namedByProofGrant(ctx, site, ref);
@@ -190,10 +197,10 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
   const named = await namedByProofGrant(ctx, site, ref);
   if (named?.rekeyed === true) {
     // Checked before the shopper is created on first use: a refused grant writes nothing.
-    const known = await ctx.db.selectFrom('shoppers').select('id').where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirst();
-    checkRekeyedFor(named, ref, known?.id);
+    const known = await ctx.store.shoppers.byExternalRef(site.id, externalRef);
+    checkRekeyedFor(named, ref, known ?? undefined);
   }
-  await ctx.db.insertInto('shoppers').values({
+  await ctx.store.shoppers.insertIfNewExternal({
     id: randomHex(16),
     site_id: site.id,
     username: null,
@@ -205,10 +212,10 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
     locale: null,
     currency: null,
     created_at: ctx.now()
-  }).onConflict((oc) => oc.columns(['site_id', 'external_ref']).doNothing()).execute();
-  const shopper = await ctx.db.selectFrom('shoppers').select('id')
-    .where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirstOrThrow();
-  return await logInOnSession(ctx, site, key, named, shopper.id, ref.ip ?? null);
+  });
+  const shopperId = await ctx.store.shoppers.byExternalRef(site.id, externalRef);
+  if (shopperId === null) throw new Error('the external shopper was neither stored nor found');
+  return await logInOnSession(ctx, site, key, named, shopperId, ref.ip ?? null);
 }
 
 /**

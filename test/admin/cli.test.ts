@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { openStore, type DB } from '../../src/store/open.js';
+import { kyselyOf, openStore, type DB } from '../../src/store/open.js';
 import { createPgDatabase, form, testConfig } from '../support/helpers.js';
 import { countStored } from '../support/reader.js';
 
@@ -81,13 +81,13 @@ async function pgStore(t: TestContext): Promise<Store> {
 /** The server's app on the store's database (a new app: no cached sites or keys). */
 async function appOn(t: TestContext, store: Store): Promise<{ app: FastifyInstance; db: DB }> {
   const config = testConfig({ dataDir: store.dataDir, databaseURL: store.env.DATABASE_URL ?? null, secret: SECRET });
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  const app = await buildApp({ config, db });
+  const opened = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const app = await buildApp({ config, store: opened });
   t.after(async () => {
     await app.close();
-    await db.destroy();
+    await opened.close();
   });
-  return { app, db };
+  return { app, db: kyselyOf(opened) };
 }
 
 async function counts(db: DB): Promise<Record<string, number>> {

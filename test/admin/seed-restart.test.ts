@@ -47,16 +47,16 @@ interface Running {
 async function start(store: Store, options: { demo?: boolean; seedFile?: string | null } = {}): Promise<Running> {
   const config = testConfig({ dataDir: store.dataDir, databaseURL: store.env.DATABASE_URL ?? null, secret: SECRET });
   const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  const ctx = { db, secret: SECRET, now: Date.now };
+  const ctx = { store: db, secret: SECRET, now: Date.now };
   let seeded: StartupSeed;
   try {
     seeded = await seedAtStart(ctx, { demo: options.demo ?? false, production: false, seedFile: options.seedFile ?? null });
   } catch (err) {
-    await db.destroy();
+    await db.close();
     throw err;
   }
-  const app = await buildApp({ config, db });
-  return { app, seeded, stop: async () => { await app.close(); await db.destroy(); } };
+  const app = await buildApp({ config, store: db });
+  return { app, seeded, stop: async () => { await app.close(); await db.close(); } };
 }
 
 const basic = (key: string, secret: string): string => 'Basic ' + Buffer.from(`${key}:${secret}`).toString('base64');

@@ -5,7 +5,7 @@ import sparticuz from '@sparticuz/chromium';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { openStore, type DB } from '../../src/store/open.js';
+import { kyselyOf, openStore, type DB } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../../src/domain/seed.js';
 import { testConfig } from '../support/helpers.js';
 import { freePort } from '../process/server-process.js';
@@ -119,11 +119,11 @@ export async function listeningApp(seed: Seed = DEMO_SEED): Promise<{ app: Fasti
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const config = testConfig({ port, publicStoreURL: base, publicApiURL: base });
-  const db = await openStore({ databaseURL: null, dataDir: ':memory:' });
-  await loadSeed({ db, secret: config.secret, now: Date.now }, seed);
-  const app = await buildApp({ config, db });
+  const store = await openStore({ databaseURL: null, dataDir: ':memory:' });
+  await loadSeed({ store, secret: config.secret, now: Date.now }, seed);
+  const app = await buildApp({ config, store });
   await app.listen({ port, host: '127.0.0.1' });
-  return { app, db, base };
+  return { app, db: kyselyOf(store), base };
 }
 
 /**

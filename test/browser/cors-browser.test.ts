@@ -4,7 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
-import { openStore, type DB } from '../../src/store/open.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/port.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { launchChromium, freePort } from './browser.js';
 import { testConfig } from '../support/helpers.js';
@@ -42,7 +43,7 @@ async function inPage(api: string): Promise<PageResult> {
 
 describe('CORS in a real browser', () => {
   let app: FastifyInstance;
-  let db: DB;
+  let db: Store;
   let browser: Browser;
   let api: string;
   let shop: Server;
@@ -59,8 +60,8 @@ describe('CORS in a real browser', () => {
     evil = await pageServer(evilPort);
     const config = testConfig({ port: apiPort, publicStoreURL: api, publicApiURL: api });
     db = await openStore({ databaseURL: null, dataDir: ':memory:' });
-    await loadSeed({ db, secret: config.secret, now: Date.now }, { sites: [{ ...DEMO_SEED.sites[0]!, allowedOrigins: [shopOrigin] }] });
-    app = await buildApp({ config, db });
+    await loadSeed({ store: db, secret: config.secret, now: Date.now }, { sites: [{ ...DEMO_SEED.sites[0]!, allowedOrigins: [shopOrigin] }] });
+    app = await buildApp({ config, store: db });
     await app.listen({ port: apiPort, host: '127.0.0.1' });
     browser = await launchChromium();
   });
@@ -68,7 +69,7 @@ describe('CORS in a real browser', () => {
   after(async () => {
     await browser?.close();
     await app?.close();
-    await db?.destroy();
+    await db?.close();
     shop?.close();
     evil?.close();
   });

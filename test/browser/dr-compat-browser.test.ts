@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
 import { buildApp } from '../../src/app.js';
-import { openStore, type DB } from '../../src/store/open.js';
+import { openStore } from '../../src/store/open.js';
+import type { Store } from '../../src/store/port.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { freePort, launchChromium } from './browser.js';
 import { testConfig } from '../support/helpers.js';
@@ -67,7 +68,7 @@ async function inPage(args: { api: string; token: string }): Promise<PageResult>
 
 describe('Digital River\'s browser calls from a merchant page of another origin (real Chromium)', () => {
   let app: FastifyInstance;
-  let db: DB;
+  let db: Store;
   let browser: Browser;
   let api: string;
   let merchant: Server;
@@ -81,8 +82,8 @@ describe('Digital River\'s browser calls from a merchant page of another origin 
     const config = testConfig({ port: apiPort, publicStoreURL: api, publicApiURL: api });
     db = await openStore({ databaseURL: null, dataDir: ':memory:' });
     // The demo site sets no allowedOrigins: Digital River's default, any origin without credentials.
-    await loadSeed({ db, secret: config.secret, now: Date.now }, DEMO_SEED);
-    app = await buildApp({ config, db });
+    await loadSeed({ store: db, secret: config.secret, now: Date.now }, DEMO_SEED);
+    app = await buildApp({ config, store: db });
     await app.listen({ port: apiPort, host: '127.0.0.1' });
     browser = await launchChromium();
   });
@@ -90,7 +91,7 @@ describe('Digital River\'s browser calls from a merchant page of another origin 
   after(async () => {
     await browser?.close();
     await app?.close();
-    await db?.destroy();
+    await db?.close();
     merchant?.close();
   });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { BASIC, buildTestApp, tokenRequest } from '../support/helpers.js';
 import { countStored } from '../support/reader.js';
+import { kyselyOf } from '../../src/store/open.js';
 
 interface ShopperError { errors: { error: Array<{ code: string; description: string }> } }
 interface OAuthError { error: string; error_description: string }
@@ -18,7 +19,7 @@ function shopperError(body: string): { code: string; description: string } {
 }
 
 async function countRows(app: FastifyInstance): Promise<string> {
-  const db = app.ctx.db;
+  const db = kyselyOf(app.ctx.store);
   const counts = await Promise.all((['sessions', 'access_tokens', 'carts', 'line_items'] as const).map(async (table) =>
     await countStored(db, table)));
   return counts.join(',');

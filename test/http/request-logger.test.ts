@@ -10,8 +10,8 @@ import { testConfig } from '../support/helpers.js';
 // Request loggers are made lazily (src/http/request-logger.ts): what reaches the log must not change.
 async function appLoggingAt(level: string, lines: Array<Record<string, unknown>>) {
   const stream = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); done(); } });
-  const db = await openStore({ databaseURL: null, dataDir: ':memory:' });
-  const app = await buildApp({ config: testConfig(), db, logger: { level, stream, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
+  const store = await openStore({ databaseURL: null, dataDir: ':memory:' });
+  const app = await buildApp({ config: testConfig(), store, logger: { level, stream, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
   await loadSeed(app.ctx, DEMO_SEED);
   app.get('/boom', async () => { throw new Error('kaboom'); });
   app.get('/note', async (request) => { request.log.info({ note: 'n' }, 'object line'); request.log.info('string line'); return { ok: true }; });

@@ -4,6 +4,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
 import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo, tokenRequest, BACKENDS, type Backend } from '../support/helpers.js';
 import { countStored } from '../support/reader.js';
+import { kyselyOf } from '../../src/store/open.js';
 
 /**
  * Issue 14: Digital River's own client code (its WordPress plugin's PHP services and browser
@@ -272,7 +273,7 @@ describe('5. renewal after login with the pre-login handle', () => {
     const other = await tokenRequest(app, { grant_type: 'client_credentials', dr_external_reference_id: 'wp-user-2', dr_session_token: sessionToken }, { authorization: BASIC });
     assert.equal(other.statusCode, 400);
     assert.deepEqual(other.json(), { error: 'invalid_grant', error_description: 'Session re-keyed at login' });
-    const created = await ctx.db.selectFrom('shoppers').select('id').where('external_ref', '=', 'wp-user-2').execute();
+    const created = await kyselyOf(ctx.store).selectFrom('shoppers').select('id').where('external_ref', '=', 'wp-user-2').execute();
     assert.equal(created.length, 0, 'a refused grant creates no shopper');
     const jane = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: sessionToken }, { authorization: BASIC });
     assert.equal(jane.statusCode, 400);
@@ -349,7 +350,7 @@ describe('7. registration: POST /v1/shoppers', () => {
 
   test('a public apiKey with a form or a flat JSON body; weak password, bad e-mail, missing fields: 400 saying why, nothing created', async (t) => {
     const { app, ctx } = await buildTestApp(t);
-    const count = async (): Promise<number> => await countStored(ctx.db, 'shoppers');
+    const count = async (): Promise<number> => await countStored(kyselyOf(ctx.store), 'shoppers');
     const before = await count();
     const weak = await app.inject({ method: 'POST', url: '/v1/shoppers?apiKey=acme-public', headers: JSON_HEADERS, payload: JSON.stringify({ shopper: { ...SHOPPER, password: 'password' } }) });
     assert.equal(weak.statusCode, 400);

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest, BACKENDS } from '../support/helpers.js';
 import { countStored } from '../support/reader.js';
+import { kyselyOf } from '../../src/store/open.js';
 
 const PUBLIC_BASIC = 'Basic ' + Buffer.from('acme-public:').toString('base64');
 
@@ -30,7 +31,7 @@ test('a session token whose session is elsewhere, re-keyed or expired: invalid_g
   // must happen exactly when the read finds the session live on this site.
   const { app, ctx, clock } = await buildTestApp(t, { backend });
   const stored = async (): Promise<number[]> => await Promise.all((['access_tokens', 'refresh_tokens'] as const).map(async (table) =>
-    await countStored(ctx.db, table)));
+    await countStored(kyselyOf(ctx.store), table)));
   const foreign = (await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json' })).json().session_token;
   const rekeyed = (await browserSessionToken(app)).sessionToken;
   const login = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: rekeyed }, { authorization: BASIC });
@@ -97,7 +98,7 @@ test('a session token of an authenticated session exchanged without credentials 
   const info = (await tokenInfo(app, login.access_token)).json();
   // The site action is what hands a session token out (here as if the browser had been handed off).
   const { issueSessionToken, getSession } = await import('../../src/domain/sessions.js');
-  const session = (await getSession(ctx.db, info.sessionId))!;
+  const session = (await getSession(ctx.store, info.sessionId))!;
   const res = await tokenRequest(app, { grant_type: 'password', dr_session_token: await issueSessionToken(ctx, session) }, { authorization: PUBLIC_BASIC });
   assert.equal(res.statusCode, 200);
   const limited = (await tokenInfo(app, res.json().access_token)).json();
