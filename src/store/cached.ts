@@ -185,7 +185,12 @@ class CachedStore implements Store {
   constructor(readonly inner: Store, readonly cache: TokenCache, readonly handlers: Record<AreaName, ProxyHandler<Record<string, unknown>>>) {}
 
   #area<T>(name: AreaName): T {
-    return (this.#areas[name] ??= new Proxy(this.inner[name] as unknown as Record<string, unknown>, this.handlers[name])) as T;
+    let area = this.#areas[name];
+    if (area === undefined) {
+      area = new Proxy(this.inner[name] as unknown as Record<string, unknown>, this.handlers[name]);
+      this.#areas[name] = area;
+    }
+    return area as T;
   }
 
   get sessions(): Store['sessions'] { return this.#area('sessions'); }

@@ -18,11 +18,6 @@ interface Compiled {
 
 type Build<Params, Row> = (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row> | RawBuilder<Row>;
 
-/** True when `db` (or the transaction) runs on PostgreSQL. */
-export function isPostgres(db: Executor): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
 /**
  * A query built and compiled once per dialect instead of on every request. Kysely builds an
  * immutable tree and compiles it to SQL each time, which on the token paths cost more than

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../rows.js';
 import type { ChangeSource, Store } from '../port.js';
 import { KyselySessions } from './sessions.js';
-import { KyselyTokens } from './tokens.js';
+import type { KyselyTokens } from './tokens.js';
 import { KyselyCarts, KyselyCatalogue, KyselyOrders } from './commerce.js';
 import { KyselyShoppers, KyselySites } from './accounts.js';
 import { KyselyHandoffs, KyselySeed } from './setup.js';
@@ -31,15 +31,42 @@ export abstract class KyselyStore implements Store {
   protected abstract makeTokens(db: Executor): KyselyTokens;
   abstract readonly changes: ChangeSource | null;
 
-  get sessions(): KyselySessions { return this.#sessions ??= new KyselySessions(this.db); }
-  get tokens(): KyselyTokens { return this.#tokens ??= this.makeTokens(this.db); }
-  get carts(): KyselyCarts { return this.#carts ??= new KyselyCarts(this.db); }
-  get orders(): KyselyOrders { return this.#orders ??= new KyselyOrders(this.db); }
-  get catalogue(): KyselyCatalogue { return this.#catalogue ??= new KyselyCatalogue(this.db); }
-  get shoppers(): KyselyShoppers { return this.#shoppers ??= new KyselyShoppers(this.db); }
-  get sites(): KyselySites { return this.#sites ??= new KyselySites(this.db); }
-  get handoffs(): KyselyHandoffs { return this.#handoffs ??= new KyselyHandoffs(this.db); }
-  get seed(): KyselySeed { return this.#seed ??= new KyselySeed(this.db); }
+  get sessions(): KyselySessions {
+    if (this.#sessions === undefined) this.#sessions = new KyselySessions(this.db);
+    return this.#sessions;
+  }
+  get tokens(): KyselyTokens {
+    if (this.#tokens === undefined) this.#tokens = this.makeTokens(this.db);
+    return this.#tokens;
+  }
+  get carts(): KyselyCarts {
+    if (this.#carts === undefined) this.#carts = new KyselyCarts(this.db);
+    return this.#carts;
+  }
+  get orders(): KyselyOrders {
+    if (this.#orders === undefined) this.#orders = new KyselyOrders(this.db);
+    return this.#orders;
+  }
+  get catalogue(): KyselyCatalogue {
+    if (this.#catalogue === undefined) this.#catalogue = new KyselyCatalogue(this.db);
+    return this.#catalogue;
+  }
+  get shoppers(): KyselyShoppers {
+    if (this.#shoppers === undefined) this.#shoppers = new KyselyShoppers(this.db);
+    return this.#shoppers;
+  }
+  get sites(): KyselySites {
+    if (this.#sites === undefined) this.#sites = new KyselySites(this.db);
+    return this.#sites;
+  }
+  get handoffs(): KyselyHandoffs {
+    if (this.#handoffs === undefined) this.#handoffs = new KyselyHandoffs(this.db);
+    return this.#handoffs;
+  }
+  get seed(): KyselySeed {
+    if (this.#seed === undefined) this.#seed = new KyselySeed(this.db);
+    return this.#seed;
+  }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return await fn(this);
