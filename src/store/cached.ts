@@ -157,21 +157,37 @@ function areaHandler(area: AreaName, cache: TokenCache): ProxyHandler<Record<str
         afterRun?.(changed);
       }) as boolean;
   }
+  // The functions handed out, per area object and name: the long-lived store's areas (the hot
+  // paths run outside transactions) make each one once.
+  const made = new WeakMap<object, Map<string, unknown>>();
+  const make = (target: Record<string, unknown>, name: string, value: Method): unknown => {
+    const special = own[name];
+    if (special !== undefined) return special(target);
+    if (harmless.has(name)) return value.bind(target);
+    return async (...args: unknown[]) => {
+      cache.invalidate();
+      try {
+        return await value.apply(target, args);
+      } finally {
+        cache.invalidate();
+      }
+    };
+  };
   return {
     get(target, name) {
       const value = target[name as string];
       if (typeof value !== 'function' || typeof name !== 'string') return value;
-      const special = own[name];
-      if (special !== undefined) return special(target);
-      if (harmless.has(name)) return (value as Method).bind(target);
-      return async (...args: unknown[]) => {
-        cache.invalidate();
-        try {
-          return await (value as Method).apply(target, args);
-        } finally {
-          cache.invalidate();
-        }
-      };
+      let functions = made.get(target);
+      if (functions === undefined) {
+        functions = new Map();
+        made.set(target, functions);
+      }
+      let fn = functions.get(name);
+      if (fn === undefined) {
+        fn = make(target, name, value as Method);
+        functions.set(name, fn);
+      }
+      return fn;
     }
   };
 }
