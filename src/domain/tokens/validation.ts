@@ -2,7 +2,7 @@ import type { RefreshTokenRow } from '../../store/rows.js';
 import { InvalidToken } from '../../errors.js';
 import type { Ctx } from '../context.js';
 import { getSession, type Session } from '../sessions.js';
-import { type AccessTokenRow, type ValidToken, accessHash, refreshHash } from './hashing.js';
+import { type AccessTokenRow, type ValidToken, accessHash, accessHashForLookup, refreshHash } from './hashing.js';
 
 /**
  * Checks an access token. Throws InvalidToken with the reason the token died (the 401's description:
@@ -13,7 +13,7 @@ export async function validateAccessToken(ctx: Ctx, raw: string): Promise<ValidT
     throw new InvalidToken('unknown');
   }
   // One indexed join, or the token cache's answer (src/store/cached.ts).
-  const found = await ctx.store.tokens.findWithSession(accessHash(ctx, raw));
+  const found = await ctx.store.tokens.findWithSession(accessHashForLookup(ctx, raw));
   if (found === null) {
     throw new InvalidToken('unknown');
   }
