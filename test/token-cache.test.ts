@@ -12,7 +12,7 @@ import { validateAccessToken } from '../src/domain/tokens.js';
 import { touchSession } from '../src/domain/sessions.js';
 import type { TestApp } from './support/helpers.js';
 
-// Validated tokens are kept in memory (src/domain/token-cache.ts) only while nothing that could
+// Validated tokens are kept in memory (src/store/cached.ts) only while nothing that could
 // change them has been written; these check the cases the other suites do not reach.
 const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
 
