@@ -1,14 +1,19 @@
 // Development aid, not the benchmark: CPU microseconds per request of each hot path, measured
 // in-process with Fastify's inject (no sockets), so it is usable on a busy machine.
 // Usage: tsx bench/inject-profile.ts [case,case] ; PROFILE_N (default 3000), PROFILE_SESSIONS.
+// Sessionlink logs as `npm start` runs it (PROFILE_LOG_LEVEL, default info: one access line per
+// request), its JSON lines going through the same asynchronous destination to /dev/null.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openStore } from '../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../src/domain/seed.js';
+import { LOG_BUFFER_BYTES } from '../src/logging.js';
+import { LOG_REDACT, LOG_SERIALIZERS } from '../src/http/redact.js';
 
 const N = Number(process.env.PROFILE_N || 3000);
 const CONCURRENCY = 10;
@@ -42,7 +47,9 @@ if (!only || only.includes('bare')) await measure('bare', bare, { method: 'GET',
 const dir = mkdtempSync(join(tmpdir(), 'sl-inject-'));
 const config = loadConfig({ ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn' }, []);
 const db = await openStore({ databaseURL: process.env.DATABASE_URL ?? null, dataDir: dir });
-const app = await buildApp({ config, store: db });
+const level = process.env.PROFILE_LOG_LEVEL ?? 'info';
+const stream = pino.destination({ dest: '/dev/null', sync: false, minLength: LOG_BUFFER_BYTES });
+const app = await buildApp({ config, store: db, logger: { level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT, stream } });
 // The benchmark's budgets: one client IP and key far past the production defaults, on purpose.
 const LIMIT = 1_000_000_000;
 await loadSeed(app.ctx, { sites: DEMO_SEED.sites.map((s) => ({ ...s, limits: { newSessionsPerIP: LIMIT, newSessionsPerSite: LIMIT, liveAnonymousSessions: LIMIT, apiRequestsPerKey: LIMIT, joinsPerSession: LIMIT, refreshesPerSession: LIMIT } })) });

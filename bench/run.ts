@@ -66,7 +66,7 @@ async function start(args: string[], env: Record<string, string>, readyPath: str
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000; // a loaded shared machine can take a minute to start a tsx server
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${args.join(' ')} exited ${proc.exitCode}: ${err}`);
     try {

@@ -97,11 +97,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Bodies are forms or JSON; anything else (text/plain included, which Fastify would otherwise
   // read as an opaque string) answers 415 naming the accepted types.
   app.removeContentTypeParser('text/plain');
-  // Callback-style hooks: no promise per request on every route.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    reply.header('x-content-type-options', 'nosniff');
-    done(null, payload);
-  });
 
   installErrorHandling(app);
   // A NUL in a path parameter (`/store/%00/…`) names nothing, and PostgreSQL refuses it in text
@@ -112,10 +107,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const own = route.preValidation;
     route.preValidation = own === undefined ? [refuseNulParams] : [refuseNulParams, ...(Array.isArray(own) ? own : [own])];
   });
-  installCors(app, {
+  const cors = installCors(app, {
     siteOrigins: async (id) => { const site = await getSite(ctx, id); return site === null ? undefined : allowedOriginsOf(site); },
     keySite: async (name) => (await getApiKey(ctx, name))?.site_id ?? null,
     allSitesOrigins: async () => await allSitesOrigins(ctx)
+  });
+  // One callback-style onSend for every response (no promise unless CORS has work): nosniff, then CORS.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-content-type-options', 'nosniff');
+    const pending = cors(request, reply);
+    if (pending === null) done(null, payload);
+    else pending.then(() => done(null, payload), (err: Error) => done(err));
   });
   // Every limit counts on these (one Redis client when REDIS_URL is set).
   const counters = await openCounters(ctx.now, config.redisURL);
@@ -143,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(async (store) => {
     await store.register(cookie);
     sessionTokenRoutes(store, ctx, config.publicStoreURL);
-    hostedCheckoutRoutes(store, ctx, config);
+    hostedCheckoutRoutes(store, ctx, config, limiter);
   });
   browserScriptRoutes(app);
   homeRoutes(app);

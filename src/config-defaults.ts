@@ -87,3 +87,29 @@ export const DEFAULT_COUNTER_SETTINGS = Object.freeze({
 
 /** How often expired sessions and tokens are swept from the store, in milliseconds. */
 export const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Webhook delivery (src/webhooks/): each attempt may take `timeoutSeconds`; a failed one is tried
+ * again after `baseDelaySeconds` × 2^(attempt − 1), at most `maxDelaySeconds`, with jitter (a random
+ * point in the upper half of that delay), until `maxAttempts` attempts failed (about 3.5 hours with
+ * these defaults); then the delivery is given up (`failed`). Other processes' events are looked for
+ * every `pollSeconds`; this process's own at once.
+ */
+export interface WebhookSettings {
+  timeoutSeconds: number;
+  maxAttempts: number;
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  pollSeconds: number;
+}
+
+export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = Object.freeze({
+  timeoutSeconds: 5,
+  maxAttempts: 12,
+  baseDelaySeconds: 5,
+  maxDelaySeconds: 3600,
+  pollSeconds: 2
+});
+
+/** At most this much of an endpoint's answer is read (then the connection is dropped). */
+export const WEBHOOK_RESPONSE_LIMIT_BYTES = 4096;

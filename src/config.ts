@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config-defaults.js';
+
 export * from './config-defaults.js';
 
 /**
@@ -60,6 +62,8 @@ export interface Config {
   metricsRefreshSeconds?: number;
   /** Socket and request timeouts, in milliseconds. */
   timeouts?: Timeouts;
+  /** Webhook delivery: WEBHOOK_TIMEOUT_SECONDS, WEBHOOK_MAX_ATTEMPTS, WEBHOOK_BASE_DELAY_SECONDS, WEBHOOK_MAX_DELAY_SECONDS, WEBHOOK_POLL_SECONDS. */
+  webhooks?: WebhookSettings;
 }
 
 export interface Timeouts {
@@ -183,6 +187,22 @@ function timeoutsOf(env: NodeJS.ProcessEnv): Timeouts {
   };
 }
 
+function webhookSettingsOf(env: NodeJS.ProcessEnv): WebhookSettings {
+  const d = DEFAULT_WEBHOOK_SETTINGS;
+  const positive = (name: string, fallback: number): number => {
+    const n = intOf(env[name], fallback, name);
+    if (n === 0) throw new Error(`${name} must be a positive whole number`);
+    return n;
+  };
+  return {
+    timeoutSeconds: positive('WEBHOOK_TIMEOUT_SECONDS', d.timeoutSeconds),
+    maxAttempts: positive('WEBHOOK_MAX_ATTEMPTS', d.maxAttempts),
+    baseDelaySeconds: positive('WEBHOOK_BASE_DELAY_SECONDS', d.baseDelaySeconds),
+    maxDelaySeconds: positive('WEBHOOK_MAX_DELAY_SECONDS', d.maxDelaySeconds),
+    pollSeconds: positive('WEBHOOK_POLL_SECONDS', d.pollSeconds)
+  };
+}
+
 function intOf(value: string | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') {
     return fallback;
@@ -244,6 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, argv: string[] = []): Config 
     metricsHost: env.METRICS_HOST || host,
     metricsToken: env.METRICS_TOKEN || null,
     metricsRefreshSeconds: intOf(env.METRICS_REFRESH_SECONDS, 15, 'METRICS_REFRESH_SECONDS'),
-    timeouts: timeoutsOf(env)
+    timeouts: timeoutsOf(env),
+    webhooks: webhookSettingsOf(env)
   });
 }

@@ -8,6 +8,8 @@ import { sweepExpired } from './domain/sessions.js';
 import { demoBanner } from './banner.js';
 import { openLogging } from './logging.js';
 import type { Logger } from 'pino';
+import { DEFAULT_WEBHOOK_SETTINGS } from './config-defaults.js';
+import { Dispatcher } from './webhooks/dispatcher.js';
 
 /** A running server: its app and logger, and a hook to close something of the caller's first on shutdown. */
 export interface RunningServer {
@@ -57,6 +59,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     sweepExpired(ctx).catch((err: unknown) => log.error({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
   sweeper.unref();
+  // Webhook deliveries: in the background, never on a request's path.
+  const dispatcher = new Dispatcher(ctx, config.webhooks ?? DEFAULT_WEBHOOK_SETTINGS, { log });
+  dispatcher.start();
   let closing = false;
   async function shutdown(signal: string): Promise<void> {
     if (closing) return;
@@ -65,6 +70,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     clearInterval(sweeper);
     for (const close of closeFirst) await close();
     await app.close();
+    await dispatcher.stop();
     await store.close();
     // Log lines are written in batches: the last ones reach stdout before the process ends.
     await logging.flush();

@@ -2,6 +2,7 @@ import { ShopperApi } from './shopper-api.js';
 import { ShopperSession, type ShopperSessionOptions, type TokenKind, type TokenSet } from './session.js';
 import { callOptions, Transport, type CallOptions, type FetchLike } from './transport.js';
 import type { RevokeHint, TokenInfo, TokenResponse } from './types.js';
+import { Webhooks } from './webhooks.js';
 
 export interface SessionlinkClientOptions {
   /** Origin of the token endpoint and the Shopper API, e.g. `https://api.example.com`. */
@@ -14,6 +15,8 @@ export interface SessionlinkClientOptions {
   fetch?: FetchLike;
   /** Default time limit of each call in ms (default 30000; 0 = none); each call may pass its own `timeout` and `signal`. */
   timeout?: number;
+  /** The `whsec_…` secret of this app's webhook endpoint, for `client.webhooks.verify` (server side only). */
+  webhookSecret?: string;
 }
 
 /** Where a session comes from: the token endpoint's grants. */
@@ -41,6 +44,8 @@ function basic(id: string, secret: string): string {
  */
 export class SessionlinkClient {
   readonly transport: Transport;
+  /** Verifies and parses webhook deliveries with `webhookSecret`. */
+  readonly webhooks: Webhooks;
   private readonly clientId: string;
   private readonly clientSecret: string | undefined;
 
@@ -48,6 +53,7 @@ export class SessionlinkClient {
     this.transport = new Transport(options.baseURL, options.fetch, options.timeout);
     this.clientId = options.clientId;
     this.clientSecret = options.clientSecret;
+    this.webhooks = new Webhooks(options.webhookSecret);
   }
 
   /** Client authentication: Basic for a confidential key, `client_id` for a public one. */

@@ -4,5 +4,6 @@ export { ShopperSession, type ShopperSessionOptions, type TokenKind, type TokenS
 export { ShopperApi, type Authorize, type VersionOption } from './shopper-api.js';
 export { toCartView, toMoneyView, toOrderView, type CartItemView, type CartView, type MoneyView, type OrderItemView, type OrderView } from './views.js';
 export { SessionlinkError } from './errors.js';
+export { WebhookError, Webhooks, type VerifiedWebhookEvent, type WebhookEvent, type WebhookEventType, type WebhookHeaders } from './webhooks.js';
 export type { CallOptions, FetchLike } from './transport.js';
 export type * from './types.js';

@@ -31,6 +31,7 @@ export interface SiteInfo {
   refreshTtlSeconds: number;
   refreshGraceSeconds: number;
   allowedOrigins: string[] | null;
+  returnUrl: string | null;
   sessionTokenExchange: 'any' | 'confidential';
 }
 
@@ -39,7 +40,7 @@ function siteInfo(site: Site): SiteInfo {
     id: site.id, name: site.name, locale: site.locale, currency: site.currency,
     ttlSeconds: site.ttl_seconds, idleSeconds: site.idle_seconds,
     refreshTtlSeconds: site.refresh_ttl_seconds, refreshGraceSeconds: site.refresh_grace_seconds,
-    allowedOrigins: allowedOriginsOf(site), sessionTokenExchange: site.session_token_exchange
+    allowedOrigins: allowedOriginsOf(site), returnUrl: site.return_url, sessionTokenExchange: site.session_token_exchange
   };
 }
 

@@ -6,12 +6,16 @@ import type { Session } from './sessions.js';
 import type { Store } from '../store/port.js';
 import type { CartRow as StoredCart } from '../store/rows.js';
 import type { OrderRow } from './orders.js';
+import { emitEvent } from './events.js';
 
 // Orders and handoff codes have their own files; the cart's callers find them here too.
 export { getOrder, lastOrderOfSession, listOrders, type OrderRow } from './orders.js';
 export { consumeHandoff, createHandoff, HANDOFF_TTL_MS, peekHandoff } from './handoffs.js';
 
 export type CartRow = StoredCart;
+
+/** Where a cart change came from: the Shopper API (the app knows), or the hosted pages (`cart.updated`). */
+export type CartChannel = 'api' | 'hosted';
 
 
 export interface CartLine {
@@ -140,7 +144,8 @@ async function changeCart(
   ctx: Ctx,
   session: Session,
   expectedVersion: number | null,
-  change: (trx: Store, cart: CartRow) => Promise<boolean>
+  change: (trx: Store, cart: CartRow) => Promise<boolean>,
+  channel: CartChannel = 'api'
 ): Promise<{ session: Session; view: CartView }> {
   return await ctx.store.transaction(async (trx) => {
     const { session: live, cart } = await activeCart(ctx, trx, session);
@@ -151,6 +156,10 @@ async function changeCart(
     if (changed) {
       if (!await trx.carts.bumpVersion(cart.id, cart.version, ctx.now())) {
         throw new Conflict('concurrent-cart-modification-failure', 'The cart was changed by another request');
+      }
+      // The app built the cart through the API; a change on the hosted pages is news to it.
+      if (channel === 'hosted') {
+        await emitEvent(ctx, trx, 'cart.updated', { siteId: live.site_id, sessionId: live.id, cartId: cart.id, version: cart.version + 1 });
       }
     }
     const fresh = await mustGetCart(trx, cart.id);
@@ -180,18 +189,18 @@ async function addOne(ctx: Ctx, trx: Store, cart: CartRow, productId: string, qu
 }
 
 /** Adds `quantity` of a product (to its existing line if any). */
-export async function addProduct(ctx: Ctx, session: Session, productId: string, quantity: number, expectedVersion: number | null = null) {
-  return await addProducts(ctx, session, [{ productId, quantity }], expectedVersion);
+export async function addProduct(ctx: Ctx, session: Session, productId: string, quantity: number, expectedVersion: number | null = null, channel: CartChannel = 'api') {
+  return await addProducts(ctx, session, [{ productId, quantity }], expectedVersion, channel);
 }
 
 /** Adds several products in one change: all or nothing. */
-export async function addProducts(ctx: Ctx, session: Session, items: Array<{ productId: string; quantity: number }>, expectedVersion: number | null = null) {
+export async function addProducts(ctx: Ctx, session: Session, items: Array<{ productId: string; quantity: number }>, expectedVersion: number | null = null, channel: CartChannel = 'api') {
   return await changeCart(ctx, session, expectedVersion, async (trx, cart) => {
     for (const item of items) {
       await addOne(ctx, trx, cart, item.productId, item.quantity);
     }
     return items.length > 0;
-  });
+  }, channel);
 }
 
 async function requireLine(trx: Store, cartId: string, lineItemId: string): Promise<{ id: string; quantity: number }> {
@@ -203,7 +212,7 @@ async function requireLine(trx: Store, cartId: string, lineItemId: string): Prom
 }
 
 /** Sets a line's quantity (`add`: adds to it). */
-export async function updateLine(ctx: Ctx, session: Session, lineItemId: string, quantity: number, mode: 'update' | 'add', expectedVersion: number | null = null) {
+export async function updateLine(ctx: Ctx, session: Session, lineItemId: string, quantity: number, mode: 'update' | 'add', expectedVersion: number | null = null, channel: CartChannel = 'api') {
   return await changeCart(ctx, session, expectedVersion, async (trx, cart) => {
     const line = await requireLine(trx, cart.id, lineItemId);
     const next = mode === 'add' ? line.quantity + quantity : quantity;
@@ -213,11 +222,11 @@ export async function updateLine(ctx: Ctx, session: Session, lineItemId: string,
     if (next === line.quantity) return false;
     await trx.carts.setQuantity(line.id, next);
     return true;
-  });
+  }, channel);
 }
 
 /** Removes one line, or every line when lineItemId is null. */
-export async function removeLines(ctx: Ctx, session: Session, lineItemId: string | null, expectedVersion: number | null = null) {
+export async function removeLines(ctx: Ctx, session: Session, lineItemId: string | null, expectedVersion: number | null = null, channel: CartChannel = 'api') {
   return await changeCart(ctx, session, expectedVersion, async (trx, cart) => {
     if (lineItemId !== null) {
       const line = await requireLine(trx, cart.id, lineItemId);
@@ -225,7 +234,7 @@ export async function removeLines(ctx: Ctx, session: Session, lineItemId: string
       return true;
     }
     return await trx.carts.clear(cart.id) > 0;
-  });
+  }, channel);
 }
 
 /**
@@ -258,6 +267,7 @@ export async function submitCart(ctx: Ctx, session: Session, details: Record<str
       created_at: ctx.now()
     };
     await trx.orders.insert(order);
+    await emitEvent(ctx, trx, 'order.placed', { siteId: order.site_id, sessionId: order.session_id, orderId: order.id, total: order.total, currency: order.currency });
     await newCartFor(ctx, trx, live);
     return order;
   });

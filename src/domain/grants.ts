@@ -3,7 +3,8 @@ import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Store } from '../store/port.js';
 import { attachShopperCart } from './carts.js';
-import { createSession, getSession, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
+import { emitSignedIn } from './events.js';
+import { createSession, getSession, mintCookie, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { exchangeSessionTokenAtOnce, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
 
@@ -139,7 +140,12 @@ async function mustGet(store: Store, id: string): Promise<Session> {
   return session;
 }
 
-async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSession | null, shopperId: string, ip: string | null): Promise<IssuedTokens> {
+/**
+ * The one login path (password grant, external grant, hosted-page sign-in): re-keys the named
+ * session for the shopper and carries its cart, then `finish` hands out the new handles (a token
+ * pair, or the browser's new cookie) in the same transaction.
+ */
+async function logInOnSession<T>(ctx: Ctx, site: Site, named: NamedSession | null, shopperId: string, ip: string | null, finish: (trx: Store, session: Session) => Promise<T>): Promise<T> {
   const existing = named?.session ?? null;
   return await ctx.store.transaction(async (trx) => {
     let session: Session;
@@ -149,12 +155,12 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
       if (fresh.shopper_id !== shopperId || fresh.expires_at <= ctx.now()) {
         throw new InvalidGrant(TOKEN_REASONS.rekeyed);
       }
-      return await issueTokens(ctx, trx, site, key, fresh, 'full');
+      return await finish(trx, fresh);
     }
     if (existing !== null && (existing.shopper_id === null || existing.shopper_id === shopperId)) {
       // Re-read inside the transaction: a concurrent login may have re-keyed it already.
       const fresh = await mustGet(trx, existing.id);
-      const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(trx, fresh, shopperId, ip) : null;
+      const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId, ip) : null;
       if (rekeyed === null) {
         // A concurrent login re-keyed it first. Its own shopper (proved by this grant) joins the
         // session as that login left it; anyone else's handle is dead.
@@ -162,19 +168,38 @@ async function logInOnSession(ctx: Ctx, site: Site, key: ApiKey, named: NamedSes
         if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
           throw new InvalidGrant(TOKEN_REASONS.rekeyed);
         }
-        return await issueTokens(ctx, trx, site, key, now, 'full');
+        return await finish(trx, now);
       }
       session = rekeyed;
     } else {
       session = await createSession(ctx, trx, site, { shopperId, ip });
+      await emitSignedIn(ctx, trx, session, shopperId, false);
     }
     await attachShopperCart(ctx, trx, session, shopperId);
-    return await issueTokens(ctx, trx, site, key, session, 'full');
+    return await finish(trx, session);
   });
 }
 
 /** `password` grant with username and password (confidential keys only; checked by the caller). */
 export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username: string, password: string, ref: SessionRef): Promise<IssuedTokens> {
+  const shopperId = await verifiedShopper(ctx, site, username, password);
+  const named = await namedByProofGrant(ctx, site, ref);
+  checkRekeyedFor(named, ref, shopperId);
+  return await logInOnSession(ctx, site, named, shopperId, ref.ip ?? null, async (trx, session) => await issueTokens(ctx, trx, site, key, session, 'full'));
+}
+
+/**
+ * Sign-in on the hosted pages: the browser's live session is re-keyed exactly as by the password
+ * grant (its old cookie, session tokens and tokens die; the cart is carried) and the browser gets
+ * a new cookie value on it. WrongPassword as for the grant.
+ */
+export async function signInBrowser(ctx: Ctx, site: Site, username: string, password: string, browser: Session, ip: string | null): Promise<{ session: Session; cookie: string }> {
+  const shopperId = await verifiedShopper(ctx, site, username, password);
+  return await logInOnSession(ctx, site, { session: browser, rekeyed: false }, shopperId, ip, async (trx, session) => ({ session, cookie: await mintCookie(ctx, session, trx) }));
+}
+
+/** The shopper a username and password prove, or WrongPassword (plain or base64 passwords). */
+async function verifiedShopper(ctx: Ctx, site: Site, username: string, password: string): Promise<string> {
   const shopper = await ctx.store.shoppers.byUsername(site.id, username);
   let ok = false;
   for (const candidate of passwordCandidates(password)) {
@@ -187,9 +212,7 @@ export async function passwordGrant(ctx: Ctx, site: Site, key: ApiKey, username:
   if (!ok || shopper === null) {
     throw new WrongPassword();
   }
-  const named = await namedByProofGrant(ctx, site, ref);
-  checkRekeyedFor(named, ref, shopper.id);
-  return await logInOnSession(ctx, site, key, named, shopper.id, ref.ip ?? null);
+  return shopper.id;
 }
 
 /** `client_credentials` with `dr_external_reference_id`: the partner vouches for the shopper. */
@@ -215,7 +238,7 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
   });
   const shopperId = await ctx.store.shoppers.byExternalRef(site.id, externalRef);
   if (shopperId === null) throw new Error('the external shopper was neither stored nor found');
-  return await logInOnSession(ctx, site, key, named, shopperId, ref.ip ?? null);
+  return await logInOnSession(ctx, site, named, shopperId, ref.ip ?? null, async (trx, session) => await issueTokens(ctx, trx, site, key, session, 'full'));
 }
 
 /**

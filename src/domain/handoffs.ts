@@ -1,5 +1,6 @@
 import { hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
+import { emitEvent } from './events.js';
 import type { Session } from './sessions.js';
 
 /** Handoff codes: single-use, short-lived links from the Shopper API's web checkout to the hosted pages. */
@@ -40,9 +41,13 @@ export async function consumeHandoff(ctx: Ctx, siteId: string, code: string): Pr
   if (!/^[0-9a-f]{64}$/.test(code)) return null;
   const now = ctx.now();
   const hash = hashSecret(ctx.secret, 'handoff', code);
-  const row = await ctx.store.handoffs.consume(hash, now);
-  if (row === null) return null;
-  const { code_epoch, ...session } = row;
-  if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
-  return session;
+  // One transaction with the `handoff.redeemed` event: the app's receipt that the browser arrived.
+  return await ctx.store.transaction(async (tx) => {
+    const row = await tx.handoffs.consume(hash, now);
+    if (row === null) return null;
+    const { code_epoch, ...session } = row;
+    if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
+    await emitEvent(ctx, tx, 'handoff.redeemed', { siteId: session.site_id, sessionId: session.id });
+    return session;
+  });
 }

@@ -1,9 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { webhookProblem, WebhookSeedSchema } from './webhook-rules.js';
 
 /** The seed file's schema, its types and the demo seed (validated by readSeedFile). */
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' });
+
+/**
+ * A return URL's shape: absolute https, or http on a loopback host (a local storefront); no user
+ * name or password, no fragment (the way back adds a query), no spaces or backslashes.
+ */
+export const RETURN_URL_PATTERN = '^(https://[^/?#@\\s\\\\]+|http://(localhost|127\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|\\[::1\\])(:[0-9]{1,5})?)([/?][^#\\s\\\\]*)?$';
+export const RETURN_URL_MAX = 2048;
 
 export const SeedSchema = Type.Object({
   sites: Type.Array(Type.Object({
@@ -18,6 +26,7 @@ export const SeedSchema = Type.Object({
       refreshGraceSeconds: Type.Optional(Type.Integer({ minimum: 0 }))
     })),
     allowedOrigins: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),
+    returnUrl: Type.Optional(Type.Union([Type.String({ maxLength: RETURN_URL_MAX, pattern: RETURN_URL_PATTERN }), Type.Null()])),
     sessionTokenExchange: Type.Optional(Type.Union([Type.Literal('any'), Type.Literal('confidential')])),
     limits: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     apiKeys: Type.Optional(Type.Array(Type.Object({
@@ -37,6 +46,8 @@ export const SeedSchema = Type.Object({
       name: Type.String({ minLength: 1 }),
       price: Type.String({ pattern: '^[0-9]+(\\.[0-9]{1,2})?$' })
     })))
+ ,
+    webhooks: Type.Optional(Type.Array(WebhookSeedSchema, { maxItems: 20 }))
   }))
 });
 export type Seed = Static<typeof SeedSchema>;
@@ -67,7 +78,20 @@ export function readSeedFile(file: string): Seed {
     const first = Value.Errors(SeedSchema, parsed).First();
     throw new Error(`seed file ${file} is invalid at ${first?.path ?? '/'}: ${first?.message ?? 'bad shape'}`);
   }
+  const problem = seedWebhookProblem(parsed);
+  if (problem !== null) throw new Error(`seed file ${file} is invalid at ${problem}`);
   return parsed;
+}
+
+/** The first webhook entry of a seed that breaks a rule the schema cannot say, as "path: why", or null. */
+export function seedWebhookProblem(seed: Seed): string | null {
+  for (const [i, site] of seed.sites.entries()) {
+    for (const [j, hook] of (site.webhooks ?? []).entries()) {
+      const problem = webhookProblem(hook);
+      if (problem !== null) return `/sites/${i}/webhooks/${j}: ${problem}`;
+    }
+  }
+  return null;
 }
 
 export type SiteSeed = Seed['sites'][number];

@@ -3,7 +3,9 @@ import type { SeedLogEntry, SeedWrite } from '../store/port.js';
 import { hashPassword, hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { clearSiteCache } from './sites.js';
-import { DEMO_SEED, readSeedFile, type ApiKeySeed, type Seed, type ShopperSeed, type SiteSeed } from './seed-schema.js';
+import { returnUrlProblem } from './returns.js';
+import { DEMO_SEED, readSeedFile, seedWebhookProblem, type ApiKeySeed, type Seed, type ShopperSeed, type SiteSeed } from './seed-schema.js';
+import { endpointRowOf } from './webhook-secrets.js';
 
 // The schema and the demo seed have their own file; the seed's callers find them here too.
 export {
@@ -11,6 +13,14 @@ export {
   type ApiKeySeed, type ProductSeed, type Seed, type ShopperSeed, type SiteSeed
 } from './seed-schema.js';
 
+
+/** A site's `returnUrl`, checked beyond its schema's pattern (it must parse as a URL). */
+function returnUrlOf(site: SiteSeed): string | null {
+  if (site.returnUrl === undefined || site.returnUrl === null) return null;
+  const problem = returnUrlProblem(site.returnUrl);
+  if (problem !== null) throw new Error(`seed: site ${site.id}: returnUrl ${problem}`);
+  return site.returnUrl;
+}
 
 /** The `sites` row of a seeded site, defaults filled in. */
 export function siteRowOf(site: SiteSeed): NewSiteRow {
@@ -25,7 +35,8 @@ export function siteRowOf(site: SiteSeed): NewSiteRow {
     refresh_grace_seconds: site.session?.refreshGraceSeconds ?? 30,
     allowed_origins: site.allowedOrigins ? JSON.stringify(site.allowedOrigins) : null,
     session_token_exchange: site.sessionTokenExchange ?? 'any',
-    limits: site.limits ? JSON.stringify(site.limits) : null
+    limits: site.limits ? JSON.stringify(site.limits) : null,
+    return_url: returnUrlOf(site)
   };
 }
 
@@ -69,7 +80,7 @@ function canonicalJSON(value: unknown): string {
   return JSON.stringify(value);
 }
 
-type EntryKind = 'site' | 'key' | 'shopper' | 'product';
+type EntryKind = 'site' | 'key' | 'shopper' | 'product' | 'webhook';
 
 /** What the loader does with one entry: `new` (never applied), `changed` (its text differs from what was applied), `unchanged`. */
 type EntryState = 'new' | 'changed' | 'unchanged';
@@ -102,6 +113,9 @@ export interface SeedReport {
  * `demo` marks the entries as the demo's, which a start without the demo removes again.
  */
 export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean } = {}): Promise<SeedReport> {
+  // A malformed webhook entry refuses the whole seed before anything is written.
+  const problem = seedWebhookProblem(seed);
+  if (problem !== null) throw new Error(`seed is invalid at ${problem}`);
   const now = ctx.now();
   const demo = options.demo === true ? 1 : 0;
   const logged = new Map<string, string>();
@@ -128,7 +142,7 @@ export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean }
     writes.push({ write, entry: { kind: e.kind, id: e.id, site_id: e.siteId, digest: e.digest, demo, applied_at: now } });
   };
   for (const site of seed.sites) {
-    const { apiKeys, shoppers, products, ...settings } = site;
+    const { apiKeys, shoppers, products, webhooks, ...settings } = site;
     const siteEntry = entry('site', site.id, site.id, settings);
     if (siteEntry.state === 'unchanged') {
       report.unchanged++;
@@ -159,6 +173,14 @@ export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean }
       }
       const row = shopperRowOf(site.id, shopper, passwordHashes.get(`${site.id}\0${shopper.username}`) as string, now);
       apply(shopperEntry, { kind: 'shopper', row, replace: shopperEntry.state === 'changed' });
+    }
+    for (const hook of webhooks ?? []) {
+      const hookEntry = entry('webhook', `${site.id}/${hook.url}`, site.id, hook);
+      if (hookEntry.state === 'unchanged') {
+        report.unchanged++;
+        continue;
+      }
+      apply(hookEntry, { kind: 'webhook', row: endpointRowOf(ctx, site.id, hook), replace: hookEntry.state === 'changed' });
     }
   }
   await ctx.store.seed.apply(writes);

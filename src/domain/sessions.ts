@@ -3,6 +3,7 @@ import type { Store } from '../store/port.js';
 import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
+import { emitSessionEnded, emitSignedIn, type EndReason } from './events.js';
 
 export type Session = SessionRow;
 export type HandleKind = 'cookie' | 'session_token';
@@ -164,9 +165,11 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session, clien
  * on the epoch: of concurrent logins on one session, exactly one moves it on; the others get null (on PostgreSQL the loser's UPDATE waits for the
  * winner's commit and then finds the epoch changed).
  */
-export async function rekeySession(store: Store, session: Session, shopperId: string, clientIp?: string | null): Promise<Session | null> {
+export async function rekeySession(ctx: Ctx, store: Store, session: Session, shopperId: string, clientIp?: string | null): Promise<Session | null> {
   const client_ip = clientIp ?? session.client_ip;
   if (!await store.sessions.rekey(session.id, session.epoch, shopperId, client_ip)) return null;
+  // Every sign-in re-keys through here (the grants, the hosted pages): its events go with it.
+  await emitSignedIn(ctx, store, session, shopperId, true);
   return { ...session, epoch: session.epoch + 1, shopper_id: shopperId, client_ip };
 }
 
@@ -180,24 +183,49 @@ export async function getSession(store: Store, sessionId: string): Promise<Sessi
  * revoked so a signed-in shopper's refresh cannot continue it on a new session. Returns false
  * when there is no such session.
  */
-export async function endSession(ctx: Ctx, sessionId: string): Promise<boolean> {
-  return await ctx.store.sessions.end(sessionId, ctx.now());
+export async function endSession(ctx: Ctx, sessionId: string, reason: EndReason = 'ended'): Promise<boolean> {
+  const now = ctx.now();
+  return await ctx.store.transaction(async (tx) => {
+    const session = await tx.sessions.get(sessionId);
+    if (session === null) return false;
+    await tx.sessions.end(sessionId, now);
+    if (session.expires_at > now) await emitSessionEnded(ctx, tx, session, reason);
+    return true;
+  });
 }
 
 /** How long an ended session's rows are kept so late callers still hear "Session expired". */
 export const EXPIRED_RETENTION_MS = 24 * 3600 * 1000;
 
+/** How long finished webhook deliveries and their events are kept (`sessionlink webhooks deliveries`, replay). */
+export const WEBHOOK_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
 /** Deletes rows that can no longer matter, so the database does not grow without bound. */
 export async function sweepExpired(ctx: Ctx): Promise<number> {
   const cutoff = ctx.now() - EXPIRED_RETENTION_MS;
   const now = ctx.now();
-  return await ctx.store.sessions.sweep(cutoff, now);
+  return await ctx.store.transaction(async (tx) => {
+    // Sessions that expired since the last sweeps, on sites with webhooks: `session.ended`.
+    for (const expired of await tx.webhooks.unreportedExpiries({ now, since: cutoff, limit: 1000 })) {
+      await emitSessionEnded(ctx, tx, expired, 'expired');
+    }
+    await tx.webhooks.prune(now - WEBHOOK_RETENTION_MS);
+    return await tx.sessions.sweep(cutoff, now);
+  });
 }
 
 // Read fresh, not from a validated (possibly cached) session row: a touch records the address.
 /** The session's recorded addresses as stored now (never cached), or null when the row is gone. */
 export async function sessionAddress(ctx: Ctx, sessionId: string): Promise<{ client_ip: string | null; ip: string | null } | null> {
   return await ctx.store.sessions.address(sessionId);
+}
+
+/**
+ * Whether a browser holds the session: the site action gave it a cookie or a session token. A
+ * session a server made with a token grant and never handed to the site action has neither.
+ */
+export async function heldByBrowser(ctx: Ctx, sessionId: string): Promise<boolean> {
+  return await ctx.store.sessions.heldByBrowser(sessionId);
 }
 
 /** The number of sessions not expired at `now`. */

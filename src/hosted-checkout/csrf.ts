@@ -11,6 +11,13 @@ export function csrfTokenOf(ctx: Ctx, session: Pick<Session, 'id' | 'epoch'>): s
 
 export const FORM_EXPIRED = 'The form has expired or did not come from this store; reload the page and try again';
 
+export const FORM_RESUBMIT = 'This form had expired or did not come from this store, so nothing was changed. Check what you entered and submit it again.';
+
+/** Whether a form post carries the session's CSRF token (compared in constant time). */
+export function isValidCSRF(expected: string, params: Params): boolean {
+  return constantTimeEqual(params.get('csrf') ?? '', expected);
+}
+
 /** Every form post carries the session's CSRF token, compared in constant time. */
 export function checkCSRF(expected: string, params: Params): void {
   const given = params.get('csrf') ?? '';

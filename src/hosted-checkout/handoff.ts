@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { consumeHandoff, peekHandoff } from '../domain/cart.js';
 import type { Ctx } from '../domain/context.js';
+import { adoptHandoffReturnOf } from '../domain/returns.js';
 import type { Site } from '../domain/sites.js';
 import { attachBrowser, cookieSession } from '../sessions/browser-session.js';
 import { sendPage } from '../http/html.js';
@@ -36,6 +37,7 @@ export async function followHandoff(ctx: Ctx, store: string, request: FastifyReq
   }
   const handed = await consumeHandoff(ctx, site.id, code);
   if (handed === null) return null;
+  await adoptHandoffReturnOf(ctx, site, code, handed);
   await attachBrowser(ctx, request, reply, site, handed);
   return reply.redirect(withoutHandoff(store, request), 302);
 }
@@ -44,6 +46,7 @@ export async function followHandoff(ctx: Ctx, store: string, request: FastifyReq
 export async function switchSession(ctx: Ctx, request: FastifyRequest, reply: FastifyReply, site: Site, code: string): Promise<boolean> {
   const handed = await consumeHandoff(ctx, site.id, code);
   if (handed === null) return false;
+  await adoptHandoffReturnOf(ctx, site, code, handed);
   await attachBrowser(ctx, request, reply, site, handed);
   return true;
 }

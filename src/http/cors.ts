@@ -67,7 +67,14 @@ export interface OriginSource {
   allSitesOrigins(): Promise<Array<string | null>>;
 }
 
-export function installCors(app: FastifyInstance, source: OriginSource): void {
+/**
+ * What CORS adds to a response on its way out, or null when nothing is to be added (no `Origin`,
+ * or a preflight, answered by its own route). The app calls it from its one onSend hook.
+ */
+export type CorsOnSend = (request: FastifyRequest, reply: FastifyReply) => Promise<void> | null;
+
+/** Registers the preflight routes; returns the onSend step the app runs for every response. */
+export function installCors(app: FastifyInstance, source: OriginSource): CorsOnSend {
   let allOrigins: { at: number; list: string[]; open: boolean } | null = null;
 
   /**
@@ -90,12 +97,12 @@ export function installCors(app: FastifyInstance, source: OriginSource): void {
     return allOrigins;
   }
 
-  // Callback-style, so the common case (no Origin: a server or curl) costs no promise.
-  app.addHook('onSend', (request, reply, payload, done) => {
+  // The common case (no Origin: a server or curl) costs no promise.
+  const onSend: CorsOnSend = (request, reply) => {
     const origin = request.headers.origin;
-    if (typeof origin !== 'string' || request.method === 'OPTIONS') return done(null, payload);
-    corsHeaders(request, reply, origin).then(() => done(null, payload), (err: Error) => done(err));
-  });
+    if (typeof origin !== 'string' || request.method === 'OPTIONS') return null;
+    return corsHeaders(request, reply, origin);
+  };
 
   async function corsHeaders(request: FastifyRequest, reply: FastifyReply, origin: string): Promise<void> {
     const siteAction = SITE_ACTION.test(request.url);
@@ -155,4 +162,5 @@ export function installCors(app: FastifyInstance, source: OriginSource): void {
     // Preflights are CORS plumbing, not API: hidden from the OpenAPI document.
     app.options(url, { schema: { hide: true }, config: { surface: url.startsWith('/v1/shoppers/me') ? 'shopper' : 'oauth' } }, preflight);
   }
+  return onSend;
 }

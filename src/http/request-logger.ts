@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { redactURL } from './redact.js';
 
@@ -99,6 +100,53 @@ function plainLogger(server: Logger, level: string): Logger {
   return logger;
 }
 
+type AccessLine = (reqId: string, method: string, url: string, statusCode: number, responseTime: number, remoteAddress: string) => void;
+type PinoInternals = Record<symbol, unknown> & { levels?: { values?: Record<string, number> } };
+const ACCESS_KEYS = ['reqId', 'method', 'url', 'statusCode', 'responseTime', 'remoteAddress'];
+const lineWriters = new WeakMap<object, AccessLine | null>();
+
+/**
+ * The access line written straight to the logger's destination: the very line pino would write
+ * for `info({reqId, method, url, statusCode, responseTime, remoteAddress}, 'request completed')`
+ * (its level, time and bindings taken from the logger itself, each string escaped by
+ * JSON.stringify), without the generic walk over the object, its serializers and the message
+ * formatting: about a microsecond less per request. Null when the logger has anything that could
+ * change that line (a mixin, hooks, a log formatter, serializers or redaction of these fields, a
+ * nested key, a message prefix, a destination that wants metadata): pino writes it then.
+ */
+function accessLineOf(logger: Logger): AccessLine | null {
+  let writer = lineWriters.get(logger);
+  if (writer !== undefined) return writer;
+  writer = null;
+  const l = logger as unknown as PinoInternals;
+  const s = pino.symbols as unknown as Record<string, symbol>;
+  const sym = (name: string): unknown => l[s[name] as symbol];
+  const serializers = (sym('serializersSym') ?? {}) as Record<string, unknown>;
+  const stringifiers = (sym('stringifiersSym') ?? {}) as Record<string | symbol, unknown>;
+  const hooks = (sym('hooksSym') ?? {}) as Record<string, unknown>;
+  const formatters = (sym('formattersSym') ?? {}) as Record<string, unknown>;
+  const stream = sym('streamSym') as { write: (line: string) => void } & Record<symbol, unknown> | undefined;
+  const lsCache = sym('lsCacheSym') as Record<number, string> | undefined;
+  const time = sym('timeSym') as (() => string) | undefined;
+  const end = sym('endSym') as string | undefined;
+  const info = l.levels?.values?.info;
+  const plain = sym('mixinSym') === undefined && hooks.logMethod === undefined && hooks.streamWrite === undefined &&
+    formatters.log === undefined && sym('nestedKeySym') == null && sym('messageKeySym') === 'msg' && typeof sym('msgPrefixSym') !== 'string' &&
+    ACCESS_KEYS.every((key) => serializers[key] === undefined && stringifiers[key] === undefined) && stringifiers[s.wildcardFirstSym as symbol] === undefined;
+  if (plain && stream !== undefined && typeof stream.write === 'function' && stream[s.needsMetadataGsym as symbol] !== true &&
+    typeof info === 'number' && typeof lsCache?.[info] === 'string' && typeof time === 'function' && typeof end === 'string') {
+    const head = lsCache[info] as string;
+    const chindings = s.chindingsSym as symbol;
+    writer = (reqId, method, url, statusCode, responseTime, remoteAddress) => {
+      stream.write(head + time.call(logger) + (l[chindings] as string) + ',"reqId":' + JSON.stringify(reqId) + ',"method":' + JSON.stringify(method) +
+        ',"url":' + JSON.stringify(url) + ',"statusCode":' + statusCode + ',"responseTime":' + responseTime +
+        ',"remoteAddress":' + JSON.stringify(remoteAddress) + ',"msg":"request completed"' + end);
+    };
+  }
+  lineWriters.set(logger, writer);
+  return writer;
+}
+
 /**
  * One access line per request instead of Fastify's two ("incoming request" and "request
  * completed"): written when the response has been sent, with the method, the URL with every
@@ -117,7 +165,10 @@ export class AccessLogController extends LogController {
     const url = redactURL(request.url);
     const responseTime = Math.round(reply.elapsedTime * 100) / 100;
     if (!failed) {
-      plainLogger(request.server.log as Logger, log.level).info({ reqId: request.id, method: request.method, url, statusCode, responseTime, remoteAddress: request.ip }, 'request completed');
+      const plain = plainLogger(request.server.log as Logger, log.level);
+      const line = accessLineOf(plain);
+      if (line !== null && typeof request.id === 'string' && Number.isFinite(responseTime)) line(request.id, request.method, url, statusCode, responseTime, request.ip);
+      else plain.info({ reqId: request.id, method: request.method, url, statusCode, responseTime, remoteAddress: request.ip }, 'request completed');
       return;
     }
     const err = error ?? failures.get(request);

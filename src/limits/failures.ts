@@ -1,6 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DEFAULT_COUNTER_SETTINGS } from '../config.js';
+import { DEFAULT_SKETCH_WIDTH, OverflowSketch } from './overflow-sketch.js';
+
+/** At most this many window lengths get a sketch of their own (each one 4 MiB at the default width). */
+const MAX_SKETCHES = 4;
 
 /**
  * Sliding-window failure counters (credential guessing: client authentication and logins on the token endpoint).
@@ -9,8 +13,9 @@ import { DEFAULT_COUNTER_SETTINGS } from '../config.js';
  */
 export interface Limiter {
   /**
-   * Failures recorded under `key` within the last `windowMs` before `now`. `limit` is the count
-   * at which the caller refuses; a key the limiter cannot track answers `limit` (refused).
+   * Failures recorded under `key` within the last `windowMs` before `now`, never fewer (the
+   * in-memory limiter may over-count a key it keeps in its overflow sketch). `limit` is the count
+   * at which the caller refuses.
    */
   count(key: string, windowMs: number, now: number, limit: number): Promise<number>;
   /** Records one failure; returns the new count within the window. */
@@ -27,23 +32,57 @@ interface Failures {
 }
 
 /**
- * Failure counters in memory, at most `maxKeys` keys. A key whose count is at its limit is a live
- * lockout and is never evicted while it lasts, so a flood of new keys (many addresses, many user
- * names) cannot erase it. When the table is full, keys whose failures have all left the window
- * go first, then keys below their limit, least recently failed first, down to 90 % of
- * `maxKeys`. If every key is a live lockout there is no room: a new key is then refused (its
- * count answers its limit, so the request gets 429) instead of being let through uncounted,
- * until enough lockouts have expired to get back to 90 % (one sweep per such period, so a full
- * table costs no scan per request).
+ * Failure counters in memory: an exact table of at most `maxKeys` keys, and a fixed-size
+ * over-counting sketch (overflow-sketch.ts) for the keys it has no room for.
+ *
+ * A key whose count is at its limit is a live lockout and is never evicted while it lasts, so a
+ * flood of new keys (many addresses, many user names) cannot erase it. When the table is full,
+ * keys whose failures have all left the window go first, then keys below their limit, least
+ * recently failed first, down to 90 % of `maxKeys`. If every key is a live lockout there is no
+ * room: a new key's failures are then counted in the sketch until enough lockouts have expired
+ * to get back to 90 % (one sweep per such period, so a full table costs no scan per request).
+ * A key's count is its exact count plus its sketch count, never less than its true count; a
+ * client without failures reads 0 unless it collides in every row of the sketch, so a table full
+ * of an attacker's lockouts refuses nobody else.
  */
 export class MemoryLimiter implements Limiter {
   private readonly hits = new Map<string, Failures>();
   private readonly maxKeys: number;
+  private readonly sketchWidth: number;
+  /** One sketch per window length, made at the first overflow (sites may set their own window). */
+  private readonly overflow = new Map<number, OverflowSketch>();
   /** While `now` is before this, the table holds only live lockouts: no room for a new key. */
   private fullUntil = -Infinity;
 
-  constructor(maxKeys: number = DEFAULT_COUNTER_SETTINGS.failureKeys) {
+  constructor(maxKeys: number = DEFAULT_COUNTER_SETTINGS.failureKeys, sketchWidth: number = DEFAULT_SKETCH_WIDTH) {
     this.maxKeys = maxKeys;
+    this.sketchWidth = sketchWidth;
+  }
+
+  /**
+   * The sketch for `windowMs`. Past MAX_SKETCHES window lengths, the one with the shortest
+   * window not shorter than `windowMs` (a longer window over-counts, never under-counts); null
+   * when there is none.
+   */
+  private sketchFor(windowMs: number, create: boolean): OverflowSketch | null {
+    const own = this.overflow.get(windowMs);
+    if (own !== undefined) return own;
+    if (create && this.overflow.size < MAX_SKETCHES) {
+      const made = new OverflowSketch(windowMs, this.sketchWidth);
+      this.overflow.set(windowMs, made);
+      return made;
+    }
+    let best: OverflowSketch | null = null;
+    for (const sketch of this.overflow.values()) {
+      if (sketch.windowMs >= windowMs && (best === null || sketch.windowMs < best.windowMs)) best = sketch;
+    }
+    return best;
+  }
+
+  /** What the overflow holds for `key`: 0 while nothing overflowed within the window. */
+  private overflowCount(key: string, windowMs: number, now: number): number {
+    if (this.overflow.size === 0) return 0;
+    return this.sketchFor(windowMs, false)?.count(key, now) ?? 0;
   }
 
   private live(key: string, windowMs: number, now: number): Failures | undefined {
@@ -84,14 +123,22 @@ export class MemoryLimiter implements Limiter {
 
   async count(key: string, windowMs: number, now: number, limit: number): Promise<number> {
     const entry = this.live(key, windowMs, now);
-    if (entry !== undefined) return entry.hits.length;
-    return this.room(now) ? 0 : limit;
+    if (entry === undefined && this.overflow.size >= MAX_SKETCHES && this.sketchFor(windowMs, false) === null && !this.room(now)) {
+      // Neither the table nor a sketch could count this key's failures (more window lengths
+      // than sketches, all shorter): refused rather than let through uncounted, as `record` says.
+      return limit;
+    }
+    return (entry?.hits.length ?? 0) + this.overflowCount(key, windowMs, now);
   }
 
   async record(key: string, windowMs: number, now: number, limit: number): Promise<number> {
     let entry = this.live(key, windowMs, now);
     if (entry === undefined) {
-      if (!this.room(now)) return limit;
+      if (!this.room(now)) {
+        // No room in the exact table: the sketch counts it (only with too many window lengths
+        // at once is there no sketch for it, and then it counts as at its limit).
+        return this.sketchFor(windowMs, true)?.add(key, now) ?? limit;
+      }
       entry = { hits: [], windowMs, limit };
     } else {
       this.hits.delete(key);
@@ -100,11 +147,12 @@ export class MemoryLimiter implements Limiter {
     entry.windowMs = windowMs;
     entry.limit = limit;
     this.hits.set(key, entry);
-    return entry.hits.length;
+    return entry.hits.length + this.overflowCount(key, windowMs, now);
   }
 
   async close(): Promise<void> {
     this.hits.clear();
+    this.overflow.clear();
   }
 }
 

@@ -135,6 +135,19 @@ export class WindowCounter {
     return { ok: used < limit, state: this.state(b, limit, now, used) };
   }
 
+  /**
+   * peek then add in one pass (one bucket look-up): counts one hit if it fits under `limit`.
+   * `ok` false: nothing counted, `state` as peek gives it.
+   */
+  take(key: string, limit: number, windowMs: number, now: number): { ok: boolean; state: WindowState } {
+    const b = this.bucket(key, windowMs, now, limit);
+    const used = this.estimate(b, now);
+    if (used >= limit) return { ok: false, state: this.state(b, limit, now, used) };
+    b.cur++;
+    if (this.redis !== null) b.pending++;
+    return { ok: true, state: this.state(b, limit, now, this.estimate(b, now)) };
+  }
+
   /** Counts one hit and returns what is left. */
   add(key: string, limit: number, windowMs: number, now: number): WindowState {
     const b = this.bucket(key, windowMs, now, limit);

@@ -4,7 +4,7 @@ import { keyOfAccessToken } from '../domain/tokens.js';
 import { hashSecret } from '../crypto.js';
 import type { Ctx } from '../domain/context.js';
 import { InvalidClient, ServiceError } from '../errors.js';
-import { DEFAULT_LIMITS, guarded, limitsOf } from '../limits/guard.js';
+import { DEFAULT_LIMITS, guarded, limitsOf, type GuardCounter } from '../limits/guard.js';
 import { counterAddress } from '../http/client-ip.js';
 import type { Limiter } from '../limits/failures.js';
 import { param, type Params } from '../http/params.js';
@@ -94,9 +94,12 @@ const isClientFailure = (err: unknown): boolean => err instanceof ServiceError &
  * credentials.
  *
  * Every failure is counted per client address (an IPv6 client per /64) and, when the presented
- * name is a real key, per key, under the decoded name, so `my%2Dkey` and `my-key` are one
- * counter. While a counter is at its limit the request is refused with 429 before any secret is
- * compared, even the right one. `onSite` learns the key's site before the check (CORS on errors).
+ * name is a real key, per key and per key and address, under the decoded name, so `my%2Dkey` and
+ * `my-key` are one counter. While a counter is at its limit the request is refused with 429
+ * before any secret is compared, even the right one; the per-key counter refuses only addresses
+ * with failures of their own on that key, so a key's server that never failed is still served
+ * while guessers elsewhere have locked the key. `onSite` learns the key's site before the check
+ * (CORS on errors).
  */
 export async function authenticateClient(ctx: Ctx, request: FastifyRequest, params: Params, limiter: Limiter, onSite?: (site: Site) => void): Promise<AuthenticatedClient> {
   const presented = presentedCredentials(request, params);
@@ -105,8 +108,14 @@ export async function authenticateClient(ctx: Ctx, request: FastifyRequest, para
   const site = key === null ? null : await getSite(ctx, key.site_id);
   if (site !== null) onSite?.(site);
   const limits = site === null ? DEFAULT_LIMITS : limitsOf(site);
-  const counters: Array<[string, number]> = [[`client-ip:${counterAddress(request.ip)}`, limits.clientAuthFailuresPerIP]];
-  if (key !== null) counters.push([`client-key:${key.key}`, limits.clientAuthFailuresPerKey]);
+  const address = counterAddress(request.ip);
+  const counters: GuardCounter[] = [[`client-ip:${address}`, limits.clientAuthFailuresPerIP]];
+  if (key !== null) {
+    // Per key and address, and per key for the addresses that failed on it: wrong secrets sprayed
+    // from many addresses lock each of them out, never the key's own server, which did not fail.
+    const pair = `client-key-ip:${key.key}:${address}`;
+    counters.push([pair, limits.clientAuthFailuresPerKey], [`client-key:${key.key}`, limits.clientAuthFailuresPerKey, pair]);
+  }
   return await guarded(limiter, ctx.now(), limits.windowSeconds, counters, isClientFailure, async () => {
     switch (presented.kind) {
       case 'secret': return checkSecret(ctx, key, presented.secret);

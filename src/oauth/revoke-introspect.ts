@@ -133,7 +133,9 @@ export function oauthExtrasRoutes(app: FastifyInstance, ctx: Ctx, config: Config
       token_endpoint: `${issuer}/oauth20/token`,
       revocation_endpoint: `${issuer}/oauth20/revoke`,
       introspection_endpoint: `${issuer}/oauth20/introspect`,
-      grant_types_supported: ['password', 'client_credentials', 'refresh_token'],
+      // authorization_code: the return codes of the hosted checkout's way back (there is no
+      // authorization endpoint: web-checkout starts the round trip).
+      grant_types_supported: ['password', 'client_credentials', 'refresh_token', 'authorization_code'],
       response_types_supported: [],
       token_endpoint_auth_methods_supported: [...clientAuth, 'none'],
       revocation_endpoint_auth_methods_supported: [...clientAuth, 'none'],

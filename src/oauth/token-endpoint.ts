@@ -9,6 +9,7 @@ import { oauthFormat, sendDocument } from '../http/render.js';
 import { tokenDocument } from './token-document.js';
 import type { Limiter } from '../limits/failures.js';
 import { noteCorsSite } from '../http/cors.js';
+import { authorizationCode } from './grants/authorization-code.js';
 import { clientCredentials } from './grants/client-credentials.js';
 import type { Grant } from './grants/grant.js';
 import { password } from './grants/password.js';
@@ -23,7 +24,8 @@ export interface GrantEvent {
 const GRANTS: Record<string, Grant> = {
   password,
   client_credentials: clientCredentials,
-  refresh_token: refreshToken
+  refresh_token: refreshToken,
+  authorization_code: authorizationCode
 };
 
 /**

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import { registerShopper } from '../domain/registration.js';
+import { heldByBrowser } from '../domain/sessions.js';
 import { getApiKey, getSite, type Site } from '../domain/sites.js';
 import { validateAccessToken } from '../domain/tokens.js';
 import { Conflict, Forbidden, InvalidToken, ServiceError } from '../errors.js';
@@ -16,8 +17,15 @@ import { sendDocument, shopperFormat } from '../http/render.js';
 
 interface Registrar {
   site: Site;
-  /** The site's own server asks: a token issued to a confidential key, or that key's Basic credentials. */
+  /** A confidential key's caller: its Basic credentials, or a token issued to it. */
   confidential: boolean;
+  /**
+   * The request proves the site's server, so it may link an externalReferenceId: the key's secret
+   * itself, or a token the server got with it on a session of its own. A token on a session a
+   * browser holds (the site action's cookie or session token, and every token exchanged or joined
+   * on it) is in the browser's hands too, whoever asked for it.
+   */
+  server: boolean;
 }
 
 function noClient(): ServiceError {
@@ -34,7 +42,7 @@ async function registrar(ctx: Ctx, request: FastifyRequest, params: Params, limi
     const client = await authenticateClient(ctx, request, params, limiter);
     const site = await getSite(ctx, client.key.site_id);
     if (site === null) throw noClient();
-    return { site, confidential: client.confidential };
+    return { site, confidential: client.confidential, server: client.confidential };
   }
   const keyName = param(params, 'client_id');
   const key = keyName === undefined ? null : await getApiKey(ctx, keyName);
@@ -46,13 +54,13 @@ async function registrar(ctx: Ctx, request: FastifyRequest, params: Params, limi
     if (keyName !== undefined && (key === null || key.site_id !== site.id)) {
       throw new Forbidden('The token belongs to another site');
     }
-    const issuedTo = await getApiKey(ctx, token.api_key);
-    return { site, confidential: issuedTo?.type === 'confidential' };
+    const confidential = (await getApiKey(ctx, token.api_key))?.type === 'confidential';
+    return { site, confidential, server: confidential && !(await heldByBrowser(ctx, token.session_id)) };
   }
   if (key === null || key.type !== 'public') throw noClient();
   const site = await getSite(ctx, key.site_id);
   if (site === null) throw noClient();
-  return { site, confidential: false };
+  return { site, confidential: false, server: false };
 }
 
 /**
@@ -66,14 +74,19 @@ export function registrationRoutes(app: FastifyInstance, ctx: Ctx, config: Confi
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
     reply.header('cache-control', 'no-store');
     const params = readParams(request, 'shopper');
-    const { site, confidential } = await registrar(ctx, request, params, limiter);
+    const { site, confidential, server } = await registrar(ctx, request, params, limiter);
     noteCorsSite(request, site.id);
-    const externalReferenceId = param(params, 'externalReferenceId');
-    if (externalReferenceId !== undefined && !confidential) {
+    const requested = param(params, 'externalReferenceId');
+    if (requested !== undefined && !confidential) {
       // The partner's id is the partner's word for who a shopper is (client_credentials signs that
       // shopper in): a browser holding a public key must not claim one in advance.
       throw new Forbidden('Only the site\'s server (a confidential key, or a token issued to one) may link an externalReferenceId');
     }
+    // A confidential key's token on a browser's session (Digital River's plugin registers with the
+    // very token its pages hold): the shopper is registered, the id is not linked (the answer's
+    // externalReferenceId is empty). The partner's first client_credentials sign-in with that id
+    // then makes the shopper it names, as for any id not yet seen; nobody can claim it in advance.
+    const externalReferenceId = server ? requested : undefined;
     // Every attempt counts, refused ones too: the same per-IP and per-site budgets as new guest sessions.
     await app.budgets.admitGuest(request, reply, site);
     // A 409 says a username (or partner id) exists, which a failed login never does: each one

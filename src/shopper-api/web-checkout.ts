@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import type { Ctx } from '../domain/context.js';
 import { createHandoff } from '../domain/cart.js';
-import { readParams } from '../http/params.js';
+import { checkReturnUrl, rememberHandoffReturn } from '../domain/returns.js';
+import { param, readParams } from '../http/params.js';
 import { authenticate, checkGetNavigation, checkPostOrigin, isLimitedOnSignedIn, LOCALE } from './caller.js';
 import { applyCartBody } from './cart-body.js';
 import { shopperRoute } from './route.js';
@@ -14,7 +15,13 @@ export function webCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Config
     method: ['GET', 'POST'], url: '/v1/shoppers/me/carts/active/web-checkout',
     handler: async (request, reply) => {
       const params = readParams(request, 'cart');
-      const caller = await authenticate(ctx, request, reply, params, request.method === 'POST' ? (site) => checkPostOrigin(request, site) : (site) => checkGetNavigation(request, site));
+      // The way back (`returnUrl`) is checked with the origin, before anything is counted or changed.
+      const returnUrl = param(params, 'returnUrl');
+      const caller = await authenticate(ctx, request, reply, params, (site) => {
+        if (request.method === 'POST') checkPostOrigin(request, site);
+        else checkGetNavigation(request, site);
+        if (returnUrl !== undefined) checkReturnUrl(site, returnUrl);
+      });
       if (request.method === 'POST') {
         await applyCartBody(ctx, caller, request);
       }
@@ -30,6 +37,9 @@ export function webCheckoutRoutes(app: FastifyInstance, ctx: Ctx, config: Config
         return reply.redirect(page, 302);
       }
       const code = await createHandoff(ctx, caller.session);
+      // The handoff remembers the way back and the key that asked (its return code is bound to it).
+      const back = returnUrl ?? caller.site.return_url;
+      if (back !== null) await rememberHandoffReturn(ctx, code, back, caller.token.api_key);
       return reply.redirect(`${page}?handoff=${code}`, 302);
     }
   });

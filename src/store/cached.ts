@@ -36,11 +36,11 @@ import type { TokenWithSession } from './port/tokens.js';
  * committed when they resolve). Nothing in this file changes.
  */
 
-type AreaName = 'sessions' | 'tokens' | 'carts' | 'orders' | 'catalogue' | 'shoppers' | 'sites' | 'handoffs' | 'seed';
+type AreaName = 'sessions' | 'tokens' | 'carts' | 'orders' | 'catalogue' | 'shoppers' | 'sites' | 'handoffs' | 'seed' | 'webhooks' | 'returns';
 
 /** Per area, the methods that cannot change an access_tokens or sessions row. Everything else invalidates. */
 const HARMLESS: Record<AreaName, ReadonlySet<string>> = {
-  sessions: new Set(['insert', 'get', 'addHandle', 'hasHandle', 'findHandle', 'address', 'countLive', 'countLiveAnonymous', 'cartOf']),
+  sessions: new Set(['insert', 'get', 'addHandle', 'heldByBrowser', 'hasHandle', 'findHandle', 'address', 'countLive', 'countLiveAnonymous', 'cartOf']),
   tokens: new Set(['writePair', 'writePairNow', 'writeSessionAndPair', 'exchangeHandle', 'findWithSession', 'findAccess', 'findRefresh']),
   carts: new Set(['ensure', 'get', 'savedCarts', 'pricedLines', 'lines', 'lineOfProduct', 'line', 'addLine', 'setQuantity', 'removeLine', 'clear', 'bumpVersion', 'close', 'claim']),
   orders: new Set(['insert', 'list', 'lastOfSession']),
@@ -48,7 +48,12 @@ const HARMLESS: Record<AreaName, ReadonlySet<string>> = {
   shoppers: new Set(['profile', 'byUsername', 'byExternalRef', 'matching', 'insert', 'insertIfNewExternal', 'list', 'findByRef', 'brief']),
   sites: new Set(['get', 'key', 'allOrigins', 'list', 'count', 'keysOf', 'create', 'createKey', 'setKeySecret', 'createProduct', 'liveSessions', 'liveCounts']),
   handoffs: new Set(['insert', 'peek', 'consume']),
-  seed: new Set(['log', 'siteMark', 'mentions', 'demoSites', 'apply'])
+  seed: new Set(['log', 'siteMark', 'mentions', 'demoSites', 'apply']),
+  // Only the webhook tables (no session or token row), written in the change's own transaction.
+  webhooks: new Set(['writeEvent', 'claimDue', 'finishDelivery', 'nextDueAt', 'insertEndpoint', 'endpointsOf', 'endpointByUrl', 'deleteEndpoint',
+    'deliveriesOf', 'replay', 'unreportedExpiries', 'prune', 'removeSite']),
+  // Only handoff_returns, session_returns and return_codes.
+  returns: new Set(['rememberHandoff', 'adoptHandoff', 'ofSession', 'insertCode', 'spendCode'])
 };
 
 /** How many tokens (and sessions) one process keeps; the oldest go first. */
@@ -192,7 +197,7 @@ function areaHandler(area: AreaName, cache: TokenCache): ProxyHandler<Record<str
   };
 }
 
-const AREAS: readonly AreaName[] = ['sessions', 'tokens', 'carts', 'orders', 'catalogue', 'shoppers', 'sites', 'handoffs', 'seed'];
+const AREAS: readonly AreaName[] = ['sessions', 'tokens', 'carts', 'orders', 'catalogue', 'shoppers', 'sites', 'handoffs', 'seed', 'webhooks', 'returns'];
 
 /** A Store whose areas go through the cache's handlers; a transaction gets one of its own. */
 class CachedStore implements Store {
@@ -218,6 +223,8 @@ class CachedStore implements Store {
   get sites(): Store['sites'] { return this.#area('sites'); }
   get handoffs(): Store['handoffs'] { return this.#area('handoffs'); }
   get seed(): Store['seed'] { return this.#area('seed'); }
+  get webhooks(): Store['webhooks'] { return this.#area('webhooks'); }
+  get returns(): Store['returns'] { return this.#area('returns'); }
   get changes(): ChangeSource | null { return this.inner.changes; }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

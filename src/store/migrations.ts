@@ -197,6 +197,91 @@ const migrations: Record<string, Migration> = {
     async down(db: Kysely<any>): Promise<void> {
       await db.schema.alterTable('sessions').dropColumn('client_ip').execute();
     }
+  },
+  // Webhooks (store/webhooks.ts): endpoints per site (the signing secret encrypted), the outbox of
+  // events written in the change's own transaction, and one delivery row per event and endpoint.
+  '0005_webhooks': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.createTable('webhook_endpoints')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('secret_enc', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('events', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_endpoints_site_url').unique().on('webhook_endpoints').columns(['site_id', 'url']).execute();
+      await db.schema.createTable('webhook_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_events_session').on('webhook_events').columns(['session_id', 'type']).execute();
+      await db.schema.createTable('webhook_deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint_id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('last_status', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_due').on('webhook_deliveries').columns(['status', 'next_at']).execute();
+      await db.schema.createIndex('webhook_deliveries_endpoint').on('webhook_deliveries').columns(['endpoint_id', 'status', 'event_id']).execute();
+      await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').column('event_id').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      for (const table of ['webhook_deliveries', 'webhook_events', 'webhook_endpoints']) await db.schema.dropTable(table).execute();
+    }
+  },
+  // The way back to the storefront (store/return-codes.ts): a site's return URL; what a handoff
+  // remembers (the return URL and the key that asked), keyed by its own hash of the handoff code;
+  // what the browser's session remembers once the handoff is used; and the return codes, hashed.
+  // Nothing on the sessions table: its insert is the grants' hot path.
+  '0006_return_codes': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('sites').addColumn('return_url', 'text').execute();
+      await db.schema.createTable('handoff_returns')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('api_key', 'text', (c) => c.notNull())
+        .addColumn('return_url', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('handoff_returns_expires').on('handoff_returns').column('expires_at').execute();
+      await db.schema.createTable('session_returns')
+        .addColumn('session_id', 'text', (c) => c.primaryKey())
+        .addColumn('api_key', 'text', (c) => c.notNull())
+        .addColumn('return_url', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('session_returns_expires').on('session_returns').column('expires_at').execute();
+      await db.schema.createTable('return_codes')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('site_id', 'text', (c) => c.notNull())
+        .addColumn('api_key', 'text', (c) => c.notNull())
+        .addColumn('return_url', 'text', (c) => c.notNull())
+        .addColumn('order_id', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('return_codes_session').on('return_codes').column('session_id').execute();
+      await db.schema.createIndex('return_codes_expires').on('return_codes').column('expires_at').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('return_codes').execute();
+      await db.schema.dropTable('session_returns').execute();
+      await db.schema.dropTable('handoff_returns').execute();
+      await db.schema.alterTable('sites').dropColumn('return_url').execute();
+    }
   }
 };
 

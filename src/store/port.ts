@@ -3,12 +3,16 @@ import type { ShopperStore, SiteStore } from './port/accounts.js';
 import type { HandoffStore, SeedStore } from './port/setup.js';
 import type { SessionStore } from './port/sessions.js';
 import type { TokenStore } from './port/tokens.js';
+import type { WebhookStore } from './port/webhooks.js';
+import type { ReturnStore } from './port/returns.js';
 
 export type * from './port/commerce.js';
 export type * from './port/accounts.js';
 export type * from './port/setup.js';
 export type * from './port/sessions.js';
 export type * from './port/tokens.js';
+export type * from './port/webhooks.js';
+export type * from './port/returns.js';
 
 /**
  * The storage port: everything the domain stores or reads, by area. Nothing outside src/store/
@@ -35,6 +39,8 @@ export interface Store {
   readonly sites: SiteStore;
   readonly handoffs: HandoffStore;
   readonly seed: SeedStore;
+  readonly webhooks: WebhookStore;
+  readonly returns: ReturnStore;
   /**
    * Runs `fn` in one transaction: `tx` is this store bound to it (its methods run in the
    * transaction). Commits when `fn` resolves, rolls back (and rethrows) when it throws. Not

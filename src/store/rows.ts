@@ -1,4 +1,5 @@
 import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
+import type { WebhookDeliveryTable, WebhookEndpointTable, WebhookEventTable } from './webhook-rows.js';
 
 /** Times are unix milliseconds. Secret columns hold `hashSecret()` values, never raw secrets. */
 export interface SiteTable {
@@ -15,6 +16,8 @@ export interface SiteTable {
   session_token_exchange: 'any' | 'confidential';
   /** JSON object of per-site limits (rate limits, anonymous-session caps); null = defaults. */
   limits: string | null;
+  /** Where the hosted pages link back to (an absolute https URL, or http on loopback); null = none. */
+  return_url: string | null;
 }
 
 export interface ApiKeyTable {
@@ -158,13 +161,41 @@ export interface CounterTable {
  * demo site's entries, which a start without the demo removes.
  */
 export interface SeedLogTable {
-  kind: 'site' | 'key' | 'shopper' | 'product';
-  /** The site id, the key, or `site/username`, `site/productId`. */
+  kind: 'site' | 'key' | 'shopper' | 'product' | 'webhook';
+  /** The site id, the key, or `site/username`, `site/productId`, `site/url`. */
   id: string;
   site_id: string;
   digest: string;
   demo: number;
   applied_at: number;
+}
+
+/** What a handoff remembers for the way back: keyed by `hashSecret(secret, 'handoff-return', code)`. */
+export interface HandoffReturnTable {
+  hash: string;
+  api_key: string;
+  return_url: string;
+  expires_at: number;
+}
+
+/** What a browser's session remembers once it arrived through such a handoff (one row per session). */
+export interface SessionReturnTable {
+  session_id: string;
+  api_key: string;
+  return_url: string;
+  expires_at: number;
+}
+
+/** A return code (single use, 60 s): only its hash is stored, bound to the key and the return URL. */
+export interface ReturnCodeTable {
+  hash: string;
+  session_id: string;
+  site_id: string;
+  api_key: string;
+  return_url: string;
+  order_id: string;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface Database {
@@ -182,6 +213,12 @@ export interface Database {
   handoff_codes: HandoffCodeTable;
   counters: CounterTable;
   seed_log: SeedLogTable;
+  handoff_returns: HandoffReturnTable;
+  session_returns: SessionReturnTable;
+  return_codes: ReturnCodeTable;
+  webhook_endpoints: WebhookEndpointTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type Unused = Generated<number>;

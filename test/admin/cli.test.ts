@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { kyselyOf, openStore, type DB } from '../../src/store/open.js';
-import { createPgDatabase, form, testConfig } from '../support/helpers.js';
-import { countStored } from '../support/reader.js';
+import { createPgDatabase, form, testConfig, type TestApp } from '../support/helpers.js';
+import { countStored, everythingStored, storedPasswordOf, storedTokenHashes } from '../support/reader.js';
+import { startedApp } from '../support/startup.js';
+
+type DB = TestApp['db'];
 
 const SECRET = 'cli-test-secret-' + 'y'.repeat(24);
 const TABLES = ['sites', 'api_keys', 'shoppers', 'products', 'sessions', 'handles', 'access_tokens', 'refresh_tokens',
@@ -81,13 +82,8 @@ async function pgStore(t: TestContext): Promise<Store> {
 /** The server's app on the store's database (a new app: no cached sites or keys). */
 async function appOn(t: TestContext, store: Store): Promise<{ app: FastifyInstance; db: DB }> {
   const config = testConfig({ dataDir: store.dataDir, databaseURL: store.env.DATABASE_URL ?? null, secret: SECRET });
-  const opened = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  const app = await buildApp({ config, store: opened });
-  t.after(async () => {
-    await app.close();
-    await opened.close();
-  });
-  return { app, db: kyselyOf(opened) };
+  const { app, db } = await startedApp(config, null, t);
+  return { app, db };
 }
 
 async function counts(db: DB): Promise<Record<string, number>> {
@@ -100,11 +96,7 @@ async function counts(db: DB): Promise<Record<string, number>> {
 
 /** Every value stored in every table, as one string. */
 async function everything(db: DB): Promise<string> {
-  const parts: string[] = [];
-  for (const table of TABLES) {
-    parts.push(JSON.stringify(await db.selectFrom(table).selectAll().execute()));
-  }
-  return parts.join('\n');
+  return await everythingStored(db, TABLES);
 }
 
 const basic = (key: string, secret: string): string => 'Basic ' + Buffer.from(`${key}:${secret}`).toString('base64');
@@ -171,8 +163,8 @@ async function provisionedScenario(t: TestContext, store: Store): Promise<void> 
   assert.deepEqual(details.live.refreshTokens, 1);
   assert.deepEqual(details.cart.lines.map((l) => [l.productId, l.quantity]), [['p1', 2]]);
   assert.equal(details.cart.subtotal, '25.00');
-  const hashes = await db.selectFrom('access_tokens').select('hash').union(db.selectFrom('refresh_tokens').select('hash')).execute();
-  for (const value of [bob.access_token, bob.refresh_token, ...hashes.map((h) => h.hash)]) {
+  const hashes = await storedTokenHashes(db);
+  for (const value of [bob.access_token, bob.refresh_token, ...hashes]) {
     assert.ok(!shown.stdout.includes(value), 'sessions show prints no token or hash');
   }
 
@@ -354,8 +346,7 @@ test('usage errors exit 2 and change nothing; no database is invented for the wr
     assert.match(result.stderr, /usage:/);
   });
   assert.deepEqual(await counts(db), rows);
-  const amy = await db.selectFrom('shoppers').select('password_hash').where('username', '=', 'amy').executeTakeFirstOrThrow();
-  assert.match(amy.password_hash ?? '', /^scrypt\$/);
+  assert.match(await storedPasswordOf(db, 'amy') ?? '', /^scrypt\$/);
 
   const help = await ok(store, ['--help']);
   assert.match(help.stdout, /tokens revoke/);
@@ -394,4 +385,17 @@ test('sessions end on a session that already ended says so and exits 1; a signed
   assert.equal(second.code, 1);
   assert.equal(second.stdout, '');
   assert.match(second.stderr, new RegExp(`^sessionlink: session ${sessionId} already ended at \\S+; nothing changed\n$`));
+});
+
+test('sites create --return-url: sites list shows it; a return URL off https is a usage error that changes nothing', async (t) => {
+  const store = sqliteStore(t);
+  await ok(store, ['sites', 'create', 'shop', '--name', 'Shop', '--return-url', 'https://shop.example/checkout/return']);
+  const bad = await cli(store, ['sites', 'create', 'other', '--name', 'Other', '--return-url', 'http://shop.example/back']);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--return-url must be an absolute https URL .*, got "http:\/\/shop\.example\/back"/);
+  const list = await ok(store, ['sites', 'list']);
+  assert.match(list.stdout, /return url/);
+  assert.match(list.stdout, /https:\/\/shop\.example\/checkout\/return/);
+  const sites = JSON.parse((await ok(store, ['sites', 'list', '--json'])).stdout) as Array<{ id: string; returnUrl: string | null }>;
+  assert.deepEqual(sites.map((s) => [s.id, s.returnUrl]), [['shop', 'https://shop.example/checkout/return']]);
 });

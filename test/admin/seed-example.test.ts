@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSeedFile } from '../../src/domain/seed.js';
+import { readSeedFile } from '../support/seed.js';
 import { buildTestApp, form } from '../support/helpers.js';
 import { startServer, stopServer } from '../process/server-process.js';
 

@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { openStore } from '../../src/store/open.js';
-import { seedAtStart, type StartupSeed } from '../../src/domain/seed.js';
 import { createPgDatabase, form, testConfig } from '../support/helpers.js';
+import { startedApp, type StartedApp } from '../support/startup.js';
 
 const SECRET = 'seed-restart-secret-' + 'z'.repeat(24);
 
@@ -39,24 +37,15 @@ async function ok(store: Store, args: string[]): Promise<string> {
 
 interface Running {
   app: FastifyInstance;
-  seeded: StartupSeed;
+  seeded: NonNullable<StartedApp['seeded']>;
   stop: () => Promise<void>;
 }
 
 /** The server's start-up on the store's database (no cache survives from an earlier start). */
 async function start(store: Store, options: { demo?: boolean; seedFile?: string | null } = {}): Promise<Running> {
   const config = testConfig({ dataDir: store.dataDir, databaseURL: store.env.DATABASE_URL ?? null, secret: SECRET });
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  const ctx = { store: db, secret: SECRET, now: Date.now };
-  let seeded: StartupSeed;
-  try {
-    seeded = await seedAtStart(ctx, { demo: options.demo ?? false, production: false, seedFile: options.seedFile ?? null });
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
-  const app = await buildApp({ config, store: db });
-  return { app, seeded, stop: async () => { await app.close(); await db.close(); } };
+  const { app, seeded, stop } = await startedApp(config, { demo: options.demo ?? false, production: false, seedFile: options.seedFile ?? null });
+  return { app, seeded: seeded!, stop };
 }
 
 const basic = (key: string, secret: string): string => 'Basic ' + Buffer.from(`${key}:${secret}`).toString('base64');

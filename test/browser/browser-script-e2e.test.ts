@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
-import type { DB } from '../../src/store/open.js';
+import type { TestApp } from '../support/helpers.js';
 import { launchChromium, listeningApp } from './browser.js';
 
 const ARTIFACTS = 'test-artifacts';
@@ -35,7 +35,7 @@ async function exchange(base: string, sessionToken: string): Promise<string> {
 
 describe('sessionlink.js in Chromium, from a storefront page on another origin with no jQuery', () => {
   let app: FastifyInstance;
-  let db: DB;
+  let db: TestApp['db'];
   let browser: Browser;
   let base: string;
   let shop: Server;

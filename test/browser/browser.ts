@@ -4,10 +4,8 @@ import { fileURLToPath } from 'node:url';
 import sparticuz from '@sparticuz/chromium';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.js';
-import { kyselyOf, openStore, type DB } from '../../src/store/open.js';
-import { DEMO_SEED, loadSeed, type Seed } from '../../src/domain/seed.js';
-import { testConfig } from '../support/helpers.js';
+import { openTestApp, type TestApp } from '../support/helpers.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { freePort } from '../process/server-process.js';
 
 /**
@@ -114,16 +112,18 @@ export async function launchChromium(): Promise<Browser> {
 
 export { freePort };
 
-/** The app on a real socket (a browser needs one): in-memory SQLite, store and API on one origin. */
+type DB = TestApp['db'];
+
+/**
+ * The app on a real socket (a browser needs one) and the real clock: in-memory SQLite, store and
+ * API on one origin. `app.close()` closes its database too.
+ */
 export async function listeningApp(seed: Seed = DEMO_SEED): Promise<{ app: FastifyInstance; db: DB; base: string }> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const config = testConfig({ port, publicStoreURL: base, publicApiURL: base });
-  const store = await openStore({ databaseURL: null, dataDir: ':memory:' });
-  await loadSeed({ store, secret: config.secret, now: Date.now }, seed);
-  const app = await buildApp({ config, store });
+  const { app, db } = await openTestApp({ config: { port, publicStoreURL: base, publicApiURL: base }, seed, now: Date.now });
   await app.listen({ port, host: '127.0.0.1' });
-  return { app, db: kyselyOf(store), base };
+  return { app, db, base };
 }
 
 /**

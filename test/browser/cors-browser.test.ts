@@ -3,12 +3,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import { buildApp } from '../../src/app.js';
-import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/port.js';
-import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { launchChromium, freePort } from './browser.js';
-import { testConfig } from '../support/helpers.js';
+import { openTestApp, type TestApp } from '../support/helpers.js';
+import { DEMO_SEED } from '../support/seed.js';
 
 /** A page server on its own origin: every path answers a blank page. */
 async function pageServer(port: number): Promise<Server> {
@@ -43,7 +40,7 @@ async function inPage(api: string): Promise<PageResult> {
 
 describe('CORS in a real browser', () => {
   let app: FastifyInstance;
-  let db: Store;
+  let db: TestApp['db'];
   let browser: Browser;
   let api: string;
   let shop: Server;
@@ -58,10 +55,7 @@ describe('CORS in a real browser', () => {
     evilOrigin = `http://127.0.0.1:${evilPort}`;
     shop = await pageServer(shopPort);
     evil = await pageServer(evilPort);
-    const config = testConfig({ port: apiPort, publicStoreURL: api, publicApiURL: api });
-    db = await openStore({ databaseURL: null, dataDir: ':memory:' });
-    await loadSeed({ store: db, secret: config.secret, now: Date.now }, { sites: [{ ...DEMO_SEED.sites[0]!, allowedOrigins: [shopOrigin] }] });
-    app = await buildApp({ config, store: db });
+    ({ app, db } = await openTestApp({ config: { port: apiPort, publicStoreURL: api, publicApiURL: api }, seed: { sites: [{ ...DEMO_SEED.sites[0]!, allowedOrigins: [shopOrigin] }] }, now: Date.now }));
     await app.listen({ port: apiPort, host: '127.0.0.1' });
     browser = await launchChromium();
   });
@@ -69,7 +63,7 @@ describe('CORS in a real browser', () => {
   after(async () => {
     await browser?.close();
     await app?.close();
-    await db?.close();
+    await db?.destroy();
     shop?.close();
     evil?.close();
   });

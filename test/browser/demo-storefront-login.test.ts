@@ -140,7 +140,7 @@ describe('demo storefront: sign-in', () => {
     await page.getByLabel('Street address').fill('1 Main St');
     await page.getByLabel('City').fill('Springfield');
     await page.getByLabel('Postal code').fill('12345');
-    await page.getByLabel('Country').fill('US');
+    await page.getByLabel('Country').selectOption('US');
     await page.getByLabel('Card number').fill('4111 1111 1111 1111');
     await page.getByLabel('Expiry (MM/YY)').fill('12/30');
     await page.getByLabel('Security code').fill('123');

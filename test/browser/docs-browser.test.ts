@@ -2,14 +2,14 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Locator, Page } from 'playwright-core';
-import type { DB } from '../../src/store/open.js';
+import type { TestApp } from '../support/helpers.js';
 import { launchChromium, listeningApp } from './browser.js';
 import { APP_KEY, APP_SECRET } from '../support/helpers.js';
 
 /** What a developer does in /docs: Authorize, then "Try it out" on the token endpoint and the cart. */
 describe('/docs in a browser: Authorize and Try it out', () => {
   let app: FastifyInstance;
-  let db: DB;
+  let db: TestApp['db'];
   let base: string;
   let browser: Browser;
   before(async () => {

@@ -4,12 +4,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import { buildApp } from '../../src/app.js';
-import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/port.js';
-import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { freePort, launchChromium } from './browser.js';
-import { testConfig } from '../support/helpers.js';
+import { openTestApp, type TestApp } from '../support/helpers.js';
+import { DEMO_SEED } from '../support/seed.js';
 
 /** A merchant's page on its own origin, with jQuery, as Digital River's plugin script runs on. */
 async function merchantPage(port: number): Promise<Server> {
@@ -68,7 +65,7 @@ async function inPage(args: { api: string; token: string }): Promise<PageResult>
 
 describe('Digital River\'s browser calls from a merchant page of another origin (real Chromium)', () => {
   let app: FastifyInstance;
-  let db: Store;
+  let db: TestApp['db'];
   let browser: Browser;
   let api: string;
   let merchant: Server;
@@ -79,11 +76,8 @@ describe('Digital River\'s browser calls from a merchant page of another origin 
     api = `http://127.0.0.1:${apiPort}`;
     merchantOrigin = `http://127.0.0.1:${pagePort}`;
     merchant = await merchantPage(pagePort);
-    const config = testConfig({ port: apiPort, publicStoreURL: api, publicApiURL: api });
-    db = await openStore({ databaseURL: null, dataDir: ':memory:' });
     // The demo site sets no allowedOrigins: Digital River's default, any origin without credentials.
-    await loadSeed({ store: db, secret: config.secret, now: Date.now }, DEMO_SEED);
-    app = await buildApp({ config, store: db });
+    ({ app, db } = await openTestApp({ config: { port: apiPort, publicStoreURL: api, publicApiURL: api }, seed: DEMO_SEED, now: Date.now }));
     await app.listen({ port: apiPort, host: '127.0.0.1' });
     browser = await launchChromium();
   });
@@ -91,7 +85,7 @@ describe('Digital River\'s browser calls from a merchant page of another origin 
   after(async () => {
     await browser?.close();
     await app?.close();
-    await db?.close();
+    await db?.destroy();
     merchant?.close();
   });
 

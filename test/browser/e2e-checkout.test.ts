@@ -4,7 +4,7 @@ import { launchChromium, listeningApp } from './browser.js';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Browser } from 'playwright-core';
-import type { DB } from '../../src/store/open.js';
+import type { TestApp } from '../support/helpers.js';
 import { SEED } from '../support/cart-helpers.js';
 
 
@@ -13,7 +13,7 @@ const BASIC = 'Basic ' + Buffer.from('acme-app:app-secret-123').toString('base64
 
 describe('e2e: SessionToken JSONP → exchange → API cart → web-checkout → hosted pages → order', () => {
   let app: FastifyInstance;
-  let db: DB;
+  let db: TestApp['db'];
   let browser: Browser;
   let base: string;
 
@@ -88,7 +88,7 @@ describe('e2e: SessionToken JSONP → exchange → API cart → web-checkout →
     await phone.getByLabel('Street address').fill('12 Analytical St');
     await phone.getByLabel('City').fill('London');
     await phone.getByLabel('Postal code').fill('N1 9GU');
-    await phone.getByLabel('Country').fill('GB');
+    await phone.getByLabel('Country').selectOption('GB');
     await phone.getByLabel('Card number').fill('4111 1111 1111 1111');
     await phone.getByLabel('Expiry (MM/YY)').fill('12/30');
     await phone.getByLabel('Security code').fill('123');

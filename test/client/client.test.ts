@@ -1,7 +1,7 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionlinkClient, SessionlinkError, type ShopperSession, type TokenSet } from '../../src/client/index.js';
-import type { Seed } from '../../src/domain/seed.js';
+import type { Seed } from '../support/seed.js';
 import { APP_KEY, APP_SECRET, browserSessionToken, buildTestApp, PUBLIC_KEY, type TestApp, BACKENDS, type Backend } from '../support/helpers.js';
 
 interface Running extends TestApp {

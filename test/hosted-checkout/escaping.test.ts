@@ -3,7 +3,7 @@
 // place is checked on its own, so dropping the escaping in any one of them fails here.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { BACKENDS, BASIC, buildTestApp, tokenRequest } from '../support/helpers.js';
 
 const EVIL = `<img src=x onerror="alert('x')">&`;

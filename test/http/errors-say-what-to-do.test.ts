@@ -1,9 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
-import { BASIC, buildTestApp, tokenRequest } from '../support/helpers.js';
+import { BACKENDS, BASIC, buildTestApp, tokenRequest, type TestApp } from '../support/helpers.js';
 import { countStored } from '../support/reader.js';
-import { kyselyOf } from '../../src/store/open.js';
 
 interface ShopperError { errors: { error: Array<{ code: string; description: string }> } }
 interface OAuthError { error: string; error_description: string }
@@ -18,16 +17,16 @@ function shopperError(body: string): { code: string; description: string } {
   return (JSON.parse(body) as ShopperError).errors.error[0]!;
 }
 
-async function countRows(app: FastifyInstance): Promise<string> {
-  const db = kyselyOf(app.ctx.store);
+async function countRows(db: TestApp['db']): Promise<string> {
   const counts = await Promise.all((['sessions', 'access_tokens', 'carts', 'line_items'] as const).map(async (table) =>
     await countStored(db, table)));
   return counts.join(',');
 }
 
-describe('errors say what to do', () => {
+// Every test here runs on each database of the matrix (test/support/helpers.ts BACKENDS).
+for (const backend of BACKENDS) describe(`errors say what to do [${backend}]`, () => {
   it('no Authorization header and a header of another scheme each say what to send, keeping 401 invalid_token', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{}, /^Missing access token: send Authorization: Bearer <token>$/],
       [{ authorization: 'Bearer' }, /^Missing access token/],
@@ -55,9 +54,9 @@ describe('errors say what to do', () => {
   });
 
   it('a text/plain body gets 415 naming the accepted types, on the token endpoint and on every POST route, and changes nothing', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app, db } = await buildTestApp(t, { backend });
     const token = await limitedToken(app);
-    const before = await countRows(app);
+    const before = await countRows(db);
     const res = await app.inject({ method: 'POST', url: '/oauth20/token', headers: { authorization: BASIC, 'content-type': 'text/plain' }, payload: 'grant_type=password' });
     assert.equal(res.statusCode, 415);
     const body = res.json() as OAuthError;
@@ -78,11 +77,11 @@ describe('errors say what to do', () => {
       assert.equal(answer.statusCode, 415, `${path}: ${answer.body}`);
       assert.match(answer.body, /application\/x-www-form-urlencoded/, path);
     }
-    assert.equal(await countRows(app), before);
+    assert.equal(await countRows(db), before);
   });
 
   it('a wrong method on a known path answers 405 with Allow; an unknown path stays 404', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const token = await limitedToken(app);
     const del = await app.inject({ method: 'DELETE', url: '/v1/shoppers/me/carts/active', headers: { authorization: `Bearer ${token}`, accept: 'application/json' } });
     assert.equal(del.statusCode, 405, del.body);
@@ -105,7 +104,7 @@ describe('errors say what to do', () => {
   });
 
   it('"Unknown site" repeats the id that was sent, escaped', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const res = await app.inject({ method: 'GET', url: '/store/acne/SessionToken?format=json' });
     assert.equal(res.statusCode, 404);
     assert.equal((res.json() as OAuthError).error_description, 'Unknown site "acne"');
@@ -119,7 +118,7 @@ describe('errors say what to do', () => {
   });
 
   it('POST …/carts/active without productId or a cart body is a 400 saying what to send; the cart is unchanged', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const token = await limitedToken(app);
     const headers = { authorization: `Bearer ${token}`, accept: 'application/json' };
     const before = (await app.inject({ method: 'GET', url: '/v1/shoppers/me/carts/active', headers })).json() as { cart: { version: number } };

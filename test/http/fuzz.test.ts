@@ -1,22 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { sql } from 'kysely';
-import type { DB } from '../../src/store/open.js';
 import { BASIC, buildTestApp, BACKENDS } from '../support/helpers.js';
-
-/** Row counts and a digest of every row of every table: equal snapshots = nothing changed. */
-async function snapshot(db: DB): Promise<string> {
-  const tables = (await db.introspection.getTables()).map((t) => t.name).filter((n) => !n.startsWith('kysely_')).sort();
-  const parts: string[] = [];
-  for (const table of tables) {
-    const rows = (await sql<Record<string, unknown>>`select * from ${sql.table(table)}`.execute(db)).rows;
-    const lines = rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort();
-    parts.push(`${table}:${rows.length}:${createHash('sha256').update(lines.join('\n')).digest('hex')}`);
-  }
-  return parts.join(' ');
-}
+import { storedSnapshot as snapshot } from '../support/reader.js';
 
 const PATHS = [
   '/store/acme/SessionToken', '/store/acme/sessiontoken', '/store/%00/SessionToken', '/store/acme/..%2f..%2fetc',

@@ -5,7 +5,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { XMLParser } from 'fast-xml-parser';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { registeredRoutes, undocumentedRoutes } from '../../src/http/docs.js';
 import { DOCUMENTED, finishDocument } from '../../src/http/openapi/index.js';
 import { APP_KEY, APP_SECRET, BASIC, OTHER_SITE, PUBLIC_KEY, browserSessionToken, buildTestApp, form, tokenRequest } from '../support/helpers.js';
@@ -299,7 +299,7 @@ describe('the API reference (/docs/json)', () => {
     const { doc } = await setup(t);
     const examples = doc.paths['/oauth20/token'].post.requestBody.content['application/x-www-form-urlencoded'].examples as Json;
     const grants = new Set(Object.values<Json>(examples).map((e) => e.value.grant_type));
-    assert.deepEqual([...grants].sort(), ['client_credentials', 'password', 'refresh_token']);
+    assert.deepEqual([...grants].sort(), ['authorization_code', 'client_credentials', 'password', 'refresh_token']);
     for (const [name, example] of Object.entries<Json>(examples)) {
       if (example.value.format === 'json') continue;
       assert.equal(examples[`${name}-global-commerce`]?.value.format, 'json', `${name} has a Global Commerce twin`);

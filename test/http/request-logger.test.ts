@@ -1,18 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { buildApp } from '../../src/app.js';
-import { openStore } from '../../src/store/open.js';
-import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { LOG_REDACT, LOG_SERIALIZERS } from '../../src/http/redact.js';
-import { testConfig } from '../support/helpers.js';
+import { openTestApp } from '../support/helpers.js';
+import { DEMO_SEED } from '../support/seed.js';
 
 // Request loggers are made lazily (src/http/request-logger.ts): what reaches the log must not change.
 async function appLoggingAt(level: string, lines: Array<Record<string, unknown>>) {
   const stream = new Writable({ write(chunk, _enc, done) { for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l)); done(); } });
-  const store = await openStore({ databaseURL: null, dataDir: ':memory:' });
-  const app = await buildApp({ config: testConfig(), store, logger: { level, stream, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
-  await loadSeed(app.ctx, DEMO_SEED);
+  const { app } = await openTestApp({ seed: DEMO_SEED, now: Date.now, logger: { level, stream, serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
   app.get('/boom', async () => { throw new Error('kaboom'); });
   app.get('/note', async (request) => { request.log.info({ note: 'n' }, 'object line'); request.log.info('string line'); return { ok: true }; });
   app.get('/quiet', { logLevel: 'error' }, async (request) => { request.log.info('not at this route'); request.log.error('route error'); return { ok: true }; });
@@ -89,4 +85,25 @@ test('a handler\'s own request log lines keep the request id; a 4xx is an info a
   assert.equal(lines.length, 1);
   assert.deepEqual([lines[0]!.level, lines[0]!.statusCode], [30, 401]);
   assert.equal(lines[0]!.err, undefined, 'a client error carries no stack');
+});
+
+test('the access line has pino\'s shape and order, its strings escaped; a logger with a mixin still gets its fields', async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const raw: string[] = [];
+  const app = await appLoggingAt('info', lines);
+  t.after(async () => await app.close());
+  await app.inject({ method: 'GET', url: '/healthz?q="quoted"\\back\u00e9' });
+  assert.equal(lines.length, 1, JSON.stringify(lines));
+  assert.deepEqual(Object.keys(lines[0]!), ['level', 'time', 'pid', 'hostname', 'reqId', 'method', 'url', 'statusCode', 'responseTime', 'remoteAddress', 'msg']);
+  // The request URL as the server got it (inject percent-encodes the quotes and é; the backslash stays).
+  assert.equal(lines[0]!.url, '/healthz?q=%22quoted%22\\back%C3%A9');
+  assert.equal(lines[0]!.pid, process.pid);
+  assert.ok(typeof lines[0]!.time === 'number' && Math.abs((lines[0]!.time as number) - Date.now()) < 60_000);
+
+  const stream = new Writable({ write(chunk, _enc, done) { raw.push(String(chunk)); done(); } });
+  const { app: mixed } = await openTestApp({ seed: DEMO_SEED, now: Date.now, logger: { level: 'info', stream, mixin: () => ({ service: 'sl-test' }), serializers: LOG_SERIALIZERS, redact: LOG_REDACT } });
+  t.after(async () => await mixed.close());
+  await mixed.inject({ method: 'GET', url: '/healthz' });
+  const line = JSON.parse(raw.join('').trim().split('\n').at(-1)!) as Record<string, unknown>;
+  assert.deepEqual([line.service, line.url, line.statusCode, line.msg], ['sl-test', '/healthz', 200, 'request completed']);
 });

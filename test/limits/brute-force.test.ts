@@ -28,17 +28,20 @@ test('password guessing meets 429 with Retry-After after 5 failures per username
   assert.equal((await login(app, 'Correct-Horse-9')).statusCode, 200);
 });
 
-test('client-secret guessing meets 429 per key; the right secret from the same key waits too', async (t) => {
+test('client-secret guessing meets 429 per key at every address that failed on it, even with the right secret; the key\'s own server, which never failed, is served', async (t) => {
   const { app } = await buildTestApp(t, { backend });
   const wrong = 'Basic ' + Buffer.from('acme-app:nope').toString('base64');
-  let last = 0;
-  for (let i = 0; i < 21; i++) {
-    const res = await app.inject({ method: 'POST', url: '/oauth20/token', remoteAddress: `192.0.2.${i}`, headers: { authorization: wrong, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' });
-    last = res.statusCode;
-  }
-  assert.equal(last, 429);
-  const right = await app.inject({ method: 'POST', url: '/oauth20/token', headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' });
-  assert.equal(right.statusCode, 429);
+  const attempt = async (authorization: string, remoteAddress: string): Promise<number> => (await app.inject({ method: 'POST', url: '/oauth20/token', remoteAddress, headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=client_credentials' })).statusCode;
+  const statuses: number[] = [];
+  for (let i = 0; i < 20; i++) statuses.push(await attempt(wrong, `192.0.2.${i}`));
+  assert.deepEqual(new Set(statuses), new Set([401]));
+  // The key is at its limit: every address that failed on it waits, with a wrong or the right secret.
+  assert.equal(await attempt(wrong, '192.0.2.0'), 429);
+  assert.equal(await attempt(BASIC, '192.0.2.19'), 429, 'the right secret from a guessing address waits too');
+  // A fresh address has one try: wrong, it is counted and waits from then on.
+  assert.equal(await attempt(wrong, '192.0.2.20'), 401);
+  assert.equal(await attempt(wrong, '192.0.2.20'), 429);
+  assert.equal(await attempt(BASIC, '127.0.0.1'), 200, 'the store\'s server, which never failed, is served');
 });
 
 test('with REDIS_URL the counters are shared by two processes (real Redis)', async (t) => {

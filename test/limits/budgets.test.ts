@@ -2,9 +2,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { BASIC, buildTestApp, OTHER_SITE, BACKENDS } from '../support/helpers.js';
-import { countStored } from '../support/reader.js';
+import { countStored, sessionsLastUsed } from '../support/reader.js';
 
 function seedWith(limits: Record<string, number>): Seed {
   return { sites: [{ ...DEMO_SEED.sites[0]!, limits }, OTHER_SITE] };
@@ -131,11 +131,11 @@ test('Shopper API quota per API key: X-RateLimit-* on each answer, then 429 rate
     remaining.push(String(res.headers['x-ratelimit-remaining']));
   }
   assert.deepEqual(remaining, ['4', '3', '2', '1', '0']);
-  const before = await db.selectFrom('sessions').select('last_used_at').execute();
+  const before = await sessionsLastUsed(db);
   const blocked = await me();
   assertLimited(blocked, 5);
   assert.equal(blocked.json().errors.error[0].code, 'rate-limit-exceeded');
-  assert.deepEqual(await db.selectFrom('sessions').select('last_used_at').execute(), before, 'a refused call does not even touch the session');
+  assert.deepEqual(await sessionsLastUsed(db), before, 'a refused call does not even touch the session');
   // The quota is per key: the guest token belongs to acme-app; the catalogue by acme-public goes on.
   const catalogue = await app.inject({ method: 'GET', url: '/v1/shoppers/me/products?apiKey=acme-public&format=json' });
   assert.equal(catalogue.statusCode, 200);

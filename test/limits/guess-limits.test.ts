@@ -1,9 +1,9 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
-import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo } from '../support/helpers.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
+import { APP_KEY, APP_SECRET, BACKENDS, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo } from '../support/helpers.js';
 
 type App = Awaited<ReturnType<typeof buildTestApp>>['app'];
 
@@ -39,8 +39,10 @@ async function liveToken(app: App): Promise<string> {
 
 // Finding 3: every place that checks a client secret shares one set of counters.
 
-test('wrong secrets on introspect, revoke and the token endpoint share one per-key lockout; while locked even the right secret gets 429 and revokes nothing', async (t) => {
-  const { app } = await buildTestApp(t);
+// Every test here runs on each database of the matrix (test/support/helpers.ts BACKENDS).
+for (const backend of BACKENDS) describe(`on ${backend}`, () => {
+test('wrong secrets on introspect, revoke and the token endpoint share one per-key lockout; while locked even the right secret gets 429 at an address that failed and revokes nothing', async (t) => {
+  const { app } = await buildTestApp(t, { backend });
   const token = await liveToken(app);
   const urls = ['/oauth20/introspect', '/oauth20/revoke', '/oauth20/token'];
   // 20 wrong secrets (the per-key limit), spread over the three endpoints and over 20 addresses,
@@ -51,20 +53,23 @@ test('wrong secrets on introspect, revoke and the token endpoint share one per-k
     assert.equal(res.statusCode, 401, `${url} #${i}: ${res.body}`);
     assert.equal(res.json().error, 'invalid_client');
   }
-  for (const url of urls) {
-    const res = await post(app, url, url === '/oauth20/token' ? { grant_type: 'client_credentials' } : { token }, BASIC, '203.0.113.77');
+  for (const [i, url] of urls.entries()) {
+    // Each from an address that guessed on another endpoint: the lockout is the key's, not the endpoint's.
+    const res = await post(app, url, url === '/oauth20/token' ? { grant_type: 'client_credentials' } : { token }, BASIC, `198.51.100.${i + 2}`);
     assertLocked(res, `${url} with the right secret during the lockout`);
   }
   assert.equal((await tokenInfo(app, token)).statusCode, 200, 'a refused revocation revoked nothing');
+  // The key's own server never failed on it: it is served.
+  assert.equal((await post(app, '/oauth20/introspect', { token }, BASIC, '203.0.113.77')).statusCode, 200);
 });
 
 test('introspection alone meets the per-key limit and, for unknown keys, the per-address limit', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { backend });
   const token = await liveToken(app);
   for (let i = 0; i < 20; i++) {
     assert.equal((await post(app, '/oauth20/introspect', { token }, basic(APP_KEY, `guess-${i}`), `198.51.100.${i + 1}`)).statusCode, 401);
   }
-  assertLocked(await post(app, '/oauth20/introspect', { token }, BASIC, '203.0.113.78'), 'introspect after 20 wrong secrets');
+  assertLocked(await post(app, '/oauth20/introspect', { token }, BASIC, '198.51.100.20'), 'introspect after 20 wrong secrets, from an address that failed');
   // One address trying key names: 50 failures (the per-address limit), then 429 for any key.
   for (let i = 0; i < 50; i++) {
     const res = await post(app, '/oauth20/revoke', { token }, basic(`guessed-key-${i}`, 'x'), '192.0.2.9');
@@ -75,7 +80,7 @@ test('introspection alone meets the per-key limit and, for unknown keys, the per
 });
 
 test('the 401 for an unknown key, a wrong secret and a confidential key without its secret is the same, on every endpoint', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { backend });
   const token = await liveToken(app);
   for (const url of ['/oauth20/token', '/oauth20/introspect', '/oauth20/revoke']) {
     const values: Record<string, string> = url === '/oauth20/token' ? { grant_type: 'client_credentials' } : { token };
@@ -100,7 +105,7 @@ test('the 401 for an unknown key, a wrong secret and a confidential key without 
 // Finding 4: the counter key is the decoded name.
 
 test('a percent-encoded key name in Basic auth is counted under the real key and meets its lockout', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { backend });
   const encoded = 'acme%2Dapp';
   const right = basic(encoded, APP_SECRET);
   assert.equal((await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, right)).statusCode, 200, 'the encoded name is the key (RFC 6749 §2.3.1)');
@@ -108,18 +113,18 @@ test('a percent-encoded key name in Basic auth is counted under the real key and
     const res = await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(encoded, `guess-${i}`), `198.51.100.${i + 1}`);
     assert.equal(res.statusCode, 401, res.body);
   }
-  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, BASIC, '203.0.113.79'), 'the plain name after 20 encoded guesses');
-  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, right, '203.0.113.80'), 'the encoded name during the lockout');
-  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic('acme-%61pp', APP_SECRET), '203.0.113.81'), 'any other encoding of the name');
+  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, BASIC, '198.51.100.1'), 'the plain name after 20 encoded guesses');
+  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, right, '198.51.100.2'), 'the encoded name during the lockout');
+  assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic('acme-%61pp', APP_SECRET), '198.51.100.3'), 'any other encoding of the name');
 });
 
 test('a lockout earned with the plain name holds for every encoding of it', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { backend });
   for (let i = 0; i < 20; i++) {
     assert.equal((await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(APP_KEY, `guess-${i}`), `198.51.100.${i + 1}`)).statusCode, 401);
   }
   for (const name of ['acme%2Dapp', 'acme%2dapp', '%61cme-app', 'acme-app']) {
-    assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(name, APP_SECRET), '203.0.113.82'), name);
+    assertLocked(await post(app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(name, APP_SECRET), '198.51.100.7'), name);
   }
 });
 
@@ -130,8 +135,8 @@ test('with REDIS_URL two processes share the per-key counter across endpoints an
   const secret = `secret-${run}`;
   const seed: Seed = { sites: [{ id: `s${run}`, name: 'Redis Store', apiKeys: [{ key, type: 'confidential', secret }] }] };
   const serverSecret = 'redis-guess-' + 'y'.repeat(40);
-  const a = await buildTestApp(t, { seed, config: { redisURL: REDIS_URL, secret: serverSecret } });
-  const b = await buildTestApp(t, { seed, config: { redisURL: REDIS_URL, secret: serverSecret } });
+  const a = await buildTestApp(t, { backend, seed, config: { redisURL: REDIS_URL, secret: serverSecret } });
+  const b = await buildTestApp(t, { backend, seed, config: { redisURL: REDIS_URL, secret: serverSecret } });
   const encoded = key.replace('-', '%2D');
   const base = randomBytes(1)[0]!;
   for (let i = 0; i < 20; i++) {
@@ -140,8 +145,10 @@ test('with REDIS_URL two processes share the per-key counter across endpoints an
     const res = await post(app, url, { token: 'x' }, basic(i % 3 === 0 ? encoded : key, `guess-${i}`), `10.${base}.${i}.1`);
     assert.equal(res.statusCode, 401, res.body);
   }
-  assertLocked(await post(a.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), `10.${base}.200.1`), 'process A, token endpoint');
-  assertLocked(await post(b.app, '/oauth20/introspect', { token: 'x' }, basic(encoded, secret), `10.${base}.201.1`), 'process B, introspect, encoded name');
+  // From addresses that failed on the other process: both the key's and the pair's counters are shared.
+  assertLocked(await post(a.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), `10.${base}.1.1`), 'process A, token endpoint');
+  assertLocked(await post(b.app, '/oauth20/introspect', { token: 'x' }, basic(encoded, secret), `10.${base}.0.1`), 'process B, introspect, encoded name');
+  assert.equal((await post(b.app, '/oauth20/token', { grant_type: 'client_credentials' }, basic(key, secret), `10.${base}.200.1`)).statusCode, 200, 'the key\'s server, which never failed');
 });
 
 // Finding 5: per-IP limits can be neither forged (TRUST_PROXY) nor multiplied (IPv6 /64) nor flushed.
@@ -155,7 +162,7 @@ test('TRUST_PROXY=1 (and true): rotating the leftmost X-Forwarded-For gets no fr
   const { loadConfig } = await import('../../src/config.js');
   for (const value of ['1', 'true']) {
     const trustProxy = loadConfig({ TRUST_PROXY: value, SESSIONLINK_SECRET: 'z'.repeat(64) }).trustProxy;
-    const { app } = await buildTestApp(t, { config: { trustProxy }, seed: seedWith({ newSessionsPerIP: 3, clientAuthFailuresPerIP: 3 }) });
+    const { app } = await buildTestApp(t, { backend, config: { trustProxy }, seed: seedWith({ newSessionsPerIP: 3, clientAuthFailuresPerIP: 3 }) });
     for (let i = 0; i < 3; i++) {
       assert.equal((await guestVia(app, '10.0.0.1', `198.51.100.${i}, 203.0.113.50`)).statusCode, 200);
     }
@@ -174,12 +181,12 @@ test('TRUST_PROXY as a hop count and as a list of proxy addresses/CIDRs: X-Forwa
   const { loadConfig } = await import('../../src/config.js');
   const env = (value: string): NodeJS.ProcessEnv => ({ TRUST_PROXY: value, SESSIONLINK_SECRET: 'z'.repeat(64) });
   // Two proxies: the client is the second address from the right.
-  const twoHops = await buildTestApp(t, { config: { trustProxy: loadConfig(env('2')).trustProxy }, seed: seedWith({ newSessionsPerIP: 1 }) });
+  const twoHops = await buildTestApp(t, { backend, config: { trustProxy: loadConfig(env('2')).trustProxy }, seed: seedWith({ newSessionsPerIP: 1 }) });
   assert.equal((await guestVia(twoHops.app, '10.0.0.1', '198.51.100.1, 203.0.113.50, 10.0.0.2')).statusCode, 200);
   assert.equal((await guestVia(twoHops.app, '10.0.0.1', '198.51.100.2, 203.0.113.50, 10.0.0.2')).statusCode, 429);
   assert.equal((await guestVia(twoHops.app, '10.0.0.1', '203.0.113.51, 10.0.0.2')).statusCode, 200, 'another client behind the same proxies');
   // A list: only the listed proxies are believed; a client connecting directly is its socket.
-  const listed = await buildTestApp(t, { config: { trustProxy: loadConfig(env('10.0.0.0/8, 2001:db8:ffff::1')).trustProxy }, seed: seedWith({ newSessionsPerIP: 1 }) });
+  const listed = await buildTestApp(t, { backend, config: { trustProxy: loadConfig(env('10.0.0.0/8, 2001:db8:ffff::1')).trustProxy }, seed: seedWith({ newSessionsPerIP: 1 }) });
   assert.equal((await guestVia(listed.app, '10.0.0.1', '198.51.100.1, 203.0.113.50, 10.0.0.2')).statusCode, 200);
   assert.equal((await guestVia(listed.app, '10.0.0.1', '198.51.100.2, 203.0.113.50, 10.9.9.9')).statusCode, 429, 'same client through other listed proxies');
   assert.equal((await guestVia(listed.app, '10.0.0.1', '203.0.113.52')).statusCode, 200, 'another client behind a listed proxy');
@@ -196,7 +203,7 @@ test('TRUST_PROXY as a hop count and as a list of proxy addresses/CIDRs: X-Forwa
 });
 
 test('IPv6 clients are counted per /64 (guest budget, client-auth and login failure counters); IPv4-mapped addresses as their IPv4', async (t) => {
-  const { app } = await buildTestApp(t, { seed: seedWith({ newSessionsPerIP: 2, clientAuthFailuresPerIP: 2, loginFailuresPerIP: 2 }) });
+  const { app } = await buildTestApp(t, { backend, seed: seedWith({ newSessionsPerIP: 2, clientAuthFailuresPerIP: 2, loginFailuresPerIP: 2 }) });
   assert.equal((await guestVia(app, '2001:db8:1:2::1')).statusCode, 200);
   assert.equal((await guestVia(app, '2001:db8:1:2:ffff:ffff:ffff:fffe')).statusCode, 200);
   assert.equal((await guestVia(app, '2001:0db8:0001:0002:0:0:0:3')).statusCode, 429, 'the same /64 in any spelling');
@@ -226,8 +233,8 @@ test('with REDIS_URL two processes behind one proxy share the per-address counte
   const secret = `secret-${run}`;
   const seed: Seed = { sites: [{ id: `s${run}`, name: 'Redis Store', limits: { clientAuthFailuresPerIP: 4 }, apiKeys: [{ key, type: 'confidential', secret }] }] };
   const serverSecret = 'redis-guess-' + 'y'.repeat(40);
-  const a = await buildTestApp(t, { seed, config: { redisURL: REDIS_URL, secret: serverSecret, trustProxy } });
-  const b = await buildTestApp(t, { seed, config: { redisURL: REDIS_URL, secret: serverSecret, trustProxy } });
+  const a = await buildTestApp(t, { backend, seed, config: { redisURL: REDIS_URL, secret: serverSecret, trustProxy } });
+  const b = await buildTestApp(t, { backend, seed, config: { redisURL: REDIS_URL, secret: serverSecret, trustProxy } });
   const net = `2001:db8:${run.slice(0, 4)}:${run.slice(4, 8)}`;
   for (let i = 0; i < 4; i++) {
     const res = await post(i % 2 === 0 ? a.app : b.app, '/oauth20/introspect', { token: 'x' }, basic(key, `guess-${i}`), '10.0.0.1',
@@ -244,7 +251,7 @@ test('with REDIS_URL two processes behind one proxy share the per-address counte
 // Smaller: only a wrong password counts as a failed login.
 
 test('eight parallel correct logins on one session lock nobody out: a lost race is not a failed password', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { backend });
   const browser = await browserSessionToken(app);
   const answers = await Promise.all(Array.from({ length: 8 }, async () =>
     await post(app, '/oauth20/token', { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: browser.sessionToken }, BASIC, '203.0.113.20')));
@@ -256,7 +263,7 @@ test('eight parallel correct logins on one session lock nobody out: a lost race 
 });
 
 test('the right password with an expired dr_session_token is not a failed password', async (t) => {
-  const { app, clock } = await buildTestApp(t);
+  const { app, clock } = await buildTestApp(t, { backend });
   const browser = await browserSessionToken(app);
   clock.advance(86_401);
   for (let i = 0; i < 6; i++) {
@@ -270,4 +277,5 @@ test('the right password with an expired dr_session_token is not a failed passwo
     assert.equal((await post(app, '/oauth20/token', { grant_type: 'password', username: 'jane', password: `guess-${i}` }, BASIC, '203.0.113.21')).statusCode, 400);
   }
   assertLocked(await post(app, '/oauth20/token', { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, BASIC, '203.0.113.21'), 'after five wrong passwords');
+});
 });

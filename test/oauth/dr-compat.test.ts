@@ -1,10 +1,9 @@
 import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, form, OTHER_SITE, tokenInfo, tokenRequest, BACKENDS, type Backend } from '../support/helpers.js';
-import { countStored } from '../support/reader.js';
-import { kyselyOf } from '../../src/store/open.js';
+import { countStored, shoppersWithExternalRef } from '../support/reader.js';
 
 /**
  * Issue 14: Digital River's own client code (its WordPress plugin's PHP services and browser
@@ -18,11 +17,6 @@ const B64 = (s: string): string => Buffer.from(s).toString('base64');
 interface TokenDoc { access_token: string; token_type: string; expires_in: number | string; refresh_token: string }
 interface Info { sessionId: string; userId: string; externalReferenceId: string; authenticated: string; locale: string; currency: string; cartId: string; clientIpAddress: string }
 interface ErrorDoc { errors: { error: Array<{ relation: string; code: string; description: string }> } }
-
-/** The same case again on PostgreSQL, when the matrix includes it (TEST_BACKENDS; `npm run test:fast` runs SQLite only). */
-function onPostgres(name: string, fn: (t: TestContext) => Promise<void>): void {
-  if (BACKENDS.includes('postgres')) test(name, fn);
-}
 
 async function limitedToken(app: FastifyInstance, values: Record<string, string> = {}): Promise<string> {
   const res = await tokenRequest(app, { grant_type: 'password', ...values }, { authorization: BASIC });
@@ -53,9 +47,11 @@ async function apiForm(app: FastifyInstance, url: string, token: string, values:
   });
 }
 
+// Every test here runs on each database of the matrix (test/support/helpers.ts BACKENDS).
+for (const backend of BACKENDS) describe(`on ${backend}`, () => {
 describe('1. one format rule', () => {
   test('the site action answers JSON to Accept: application/json without format (the plugin\'s generate_dr_session_token)', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const res = await app.inject({ method: 'GET', url: '/store/acme/SessionToken', headers: { accept: 'application/json', 'content-type': 'application/json' } });
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^application\/json/);
@@ -75,7 +71,7 @@ describe('1. one format rule', () => {
   });
 
   test('the token endpoints keep the plain RFC 6749 body under Accept: application/json; the Shopper API and token info follow Accept', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const token = await app.inject({
       method: 'POST', url: '/oauth20/token',
       headers: { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', authorization: BASIC },
@@ -104,7 +100,7 @@ describe('1. one format rule', () => {
 
 describe('2. wrapped JSON bodies, and the flat forms', () => {
   test('POST /v1/shoppers/me: {"shopper":{"locale","currency"}} (update_locale_and_currency), a form body and the query', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const token = await limitedToken(app);
     const wrapped = await api(app, 'POST', '/v1/shoppers/me', token, { shopper: { locale: 'de_DE', currency: 'EUR' } });
     assert.equal(wrapped.statusCode, 200, wrapped.body);
@@ -131,7 +127,7 @@ describe('2. wrapped JSON bodies, and the flat forms', () => {
   });
 
   test('a full token changes the password with {"shopper":{"password":"<base64>"}} (update_shopper_password), checked by the password rule, and the username (409 when taken)', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const login = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: B64('Correct-Horse-9') }, { authorization: BASIC });
     const full = (login.json() as TokenDoc).access_token;
     const weak = await api(app, 'POST', '/v1/shoppers/me', full, { shopper: { password: B64('short') } });
@@ -155,7 +151,7 @@ describe('2. wrapped JSON bodies, and the flat forms', () => {
   });
 
   test('cart routes: {"cart":{"lineItems":{"lineItem":[…]}}}, {"cart":""}, {"lineItems":…}, {"lineItem":{"quantity"}} and their flat forms', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const token = await limitedToken(app);
     const lines = (res: LightMyRequestResponse): Array<{ id: string; quantity: number | string; product: { id: string } }> =>
       (res.json() as { cart: { lineItems: { lineItem: Array<{ id: string; quantity: number; product: { id: string } }> } } }).cart.lineItems.lineItem;
@@ -189,7 +185,7 @@ describe('2. wrapped JSON bodies, and the flat forms', () => {
   });
 
   test('submit-cart with {"cart":{"termsOfSalesAcceptance":"true","ipAddress":"…"}}, with a form body, and as the browser script sends it', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     for (const how of ['wrapped', 'form', 'query'] as const) {
       const token = await limitedToken(app);
       assert.equal((await apiForm(app, '/v1/shoppers/me/carts/active', token, { productId: '1001' })).statusCode, 200);
@@ -205,7 +201,7 @@ describe('2. wrapped JSON bodies, and the flat forms', () => {
   });
 
   test('web-checkout POST takes {"cart":{…}} and the flat productId', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const token = await limitedToken(app);
     const wrapped = await api(app, 'POST', '/v1/shoppers/me/carts/active/web-checkout', token, { cart: { lineItems: { lineItem: { quantity: '1', product: { id: '1001' } } } } });
     assert.equal(wrapped.statusCode, 302);
@@ -245,12 +241,11 @@ const clientIpCase = async (t: TestContext, backend: Backend = 'sqlite'): Promis
   const after = await app.inject({ method: 'GET', url: `/oauth20/access-tokens?token=${otherToken}`, remoteAddress: '203.0.113.50' });
   assert.equal((after.json() as Info).clientIpAddress, '203.0.113.50');
 };
-test('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used', async (t) => await clientIpCase(t));
-onPostgres('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used (PostgreSQL)', async (t) => await clientIpCase(t, 'postgres'));
+test('3. token info has clientIpAddress: where the session was created, signed in, and (idle-timeout sites) last used', async (t) => await clientIpCase(t, backend));
 
 describe('5. renewal after login with the pre-login handle', () => {
   const renewalCase = async (t: TestContext, backend: Backend = 'sqlite'): Promise<void> => {
-    const { app, ctx } = await buildTestApp(t, { backend });
+    const { app, db } = await buildTestApp(t, { backend });
     const { sessionToken } = await browserSessionToken(app);
     const anon = await limitedToken(app, { dr_session_token: sessionToken });
     const cartId = (await info(app, anon)).cartId;
@@ -273,17 +268,15 @@ describe('5. renewal after login with the pre-login handle', () => {
     const other = await tokenRequest(app, { grant_type: 'client_credentials', dr_external_reference_id: 'wp-user-2', dr_session_token: sessionToken }, { authorization: BASIC });
     assert.equal(other.statusCode, 400);
     assert.deepEqual(other.json(), { error: 'invalid_grant', error_description: 'Session re-keyed at login' });
-    const created = await kyselyOf(ctx.store).selectFrom('shoppers').select('id').where('external_ref', '=', 'wp-user-2').execute();
-    assert.equal(created.length, 0, 'a refused grant creates no shopper');
+    assert.equal(await shoppersWithExternalRef(db, 'wp-user-2'), 0, 'a refused grant creates no shopper');
     const jane = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: sessionToken }, { authorization: BASIC });
     assert.equal(jane.statusCode, 400);
     assert.equal((jane.json() as { error_description: string }).error_description, 'Session re-keyed at login');
   };
-  test('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed"', async (t) => await renewalCase(t));
-  onPostgres('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed" (PostgreSQL)', async (t) => await renewalCase(t, 'postgres'));
+  test('client_credentials + dr_external_reference_id + the dead session token joins that shopper\'s session; another shopper or no proof hears "re-keyed"', async (t) => await renewalCase(t, backend));
 
   test('the password grant and dr_limited_token work the same way', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const anon = await limitedToken(app);
     const login = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: B64('Correct-Horse-9'), dr_limited_token: anon }, { authorization: BASIC });
     assert.equal(login.statusCode, 200, login.body);
@@ -316,8 +309,7 @@ const joinedGuestCase = async (t: TestContext, backend: Backend = 'sqlite'): Pro
   assert.equal(byLimited.statusCode, 200);
   assert.equal((await info(app, (byLimited.json() as TokenDoc).access_token)).sessionId, joinedInfo.sessionId);
 };
-test('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session', async (t) => await joinedGuestCase(t));
-onPostgres('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session (PostgreSQL)', async (t) => await joinedGuestCase(t, 'postgres'));
+test('6. client_credentials without an external id checks dr_session_token / dr_limited_token and joins the named session', async (t) => await joinedGuestCase(t, backend));
 
 describe('7. registration: POST /v1/shoppers', () => {
   const SHOPPER = { username: 'max@example.com', password: B64('Tr0ub4dor&3x'), firstName: 'Max', lastName: 'Muster', emailAddress: 'max@example.com' };
@@ -345,12 +337,11 @@ describe('7. registration: POST /v1/shoppers', () => {
     const wp43 = await tokenRequest(app, { grant_type: 'password', username: 'other@example.com', password: SHOPPER.password }, { authorization: BASIC });
     assert.equal(wp43.statusCode, 400);
   };
-  test('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in', async (t) => await registrationCase(t));
-  onPostgres('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in (PostgreSQL)', async (t) => await registrationCase(t, 'postgres'));
+  test('the plugin\'s create_shopper: {"shopper":{…,"externalReferenceId"}} with its token, then client_credentials and the password grant sign that shopper in', async (t) => await registrationCase(t, backend));
 
   test('a public apiKey with a form or a flat JSON body; weak password, bad e-mail, missing fields: 400 saying why, nothing created', async (t) => {
-    const { app, ctx } = await buildTestApp(t);
-    const count = async (): Promise<number> => await countStored(kyselyOf(ctx.store), 'shoppers');
+    const { app, db } = await buildTestApp(t, { backend });
+    const count = async (): Promise<number> => await countStored(db, 'shoppers');
     const before = await count();
     const weak = await app.inject({ method: 'POST', url: '/v1/shoppers?apiKey=acme-public', headers: JSON_HEADERS, payload: JSON.stringify({ shopper: { ...SHOPPER, password: 'password' } }) });
     assert.equal(weak.statusCode, 400);
@@ -376,7 +367,7 @@ describe('7. registration: POST /v1/shoppers', () => {
   });
 
   test('who may register: no credentials → 401, a confidential key named alone → 401, an externalReferenceId needs the site\'s server → 403', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const body = JSON.stringify({ shopper: { ...SHOPPER, externalReferenceId: 'claimed' } });
     assert.equal((await app.inject({ method: 'POST', url: '/v1/shoppers', headers: JSON_HEADERS, payload: body })).statusCode, 401);
     assert.equal((await app.inject({ method: 'POST', url: '/v1/shoppers?apiKey=acme-app', headers: JSON_HEADERS, payload: body })).statusCode, 401);
@@ -393,7 +384,7 @@ describe('7. registration: POST /v1/shoppers', () => {
 
   test('registrations are rate-limited per IP like new guest sessions', async (t) => {
     const seed: Seed = { sites: [{ ...DEMO_SEED.sites[0]!, limits: { newSessionsPerIP: 2 } }, OTHER_SITE] };
-    const { app } = await buildTestApp(t, { seed });
+    const { app } = await buildTestApp(t, { backend, seed });
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++) {
       const res = await app.inject({
@@ -417,7 +408,7 @@ describe('4. CORS on the Bearer routes', () => {
   const ANY = 'https://merchant.example';
 
   test('a site without allowedOrigins: the Shopper API, token endpoint, token info and registration answer any origin with *, preflight included, never credentials', async (t) => {
-    const { app } = await buildTestApp(t);
+    const { app } = await buildTestApp(t, { backend });
     const token = await limitedToken(app);
     for (const url of ['/v1/shoppers/me', '/v1/shoppers/me/carts/active', '/oauth20/token', '/oauth20/access-tokens', '/v1/shoppers']) {
       const pre = await app.inject({ method: 'OPTIONS', url, headers: { origin: ANY, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
@@ -444,7 +435,7 @@ describe('4. CORS on the Bearer routes', () => {
 
   test('allowedOrigins narrows the answer once the token names the site', async (t) => {
     const seed: Seed = { sites: [{ ...DEMO_SEED.sites[0]!, allowedOrigins: [SHOP] }, OTHER_SITE, { id: 'open', name: 'Open', apiKeys: [{ key: 'open-public', type: 'public' }] }] };
-    const { app } = await buildTestApp(t, { seed });
+    const { app } = await buildTestApp(t, { backend, seed });
     const token = await limitedToken(app);
     const listed = await app.inject({ method: 'GET', url: '/v1/shoppers/me', headers: { origin: SHOP, authorization: `Bearer ${token}` } });
     assert.equal(listed.headers['access-control-allow-origin'], SHOP);
@@ -468,7 +459,7 @@ describe('4. CORS on the Bearer routes', () => {
 });
 
 test('8. error relation URLs are built from PUBLIC_API_URL, never from the Host header', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { backend });
   const res = await app.inject({ method: 'GET', url: '/v1/shoppers/me/carts/active?token=nope&format=json', headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example' } });
   assert.equal(res.statusCode, 401);
   const relation = (res.json() as ErrorDoc).errors.error[0]!.relation;
@@ -480,7 +471,7 @@ test('8. error relation URLs are built from PUBLIC_API_URL, never from the Host 
 });
 
 test('a Shopper API path that does not exist (the plugin\'s GET /v1/shoppers/site) answers 404 in the Shopper API error body, which the plugin reads as an error', async (t) => {
-  const { app } = await buildTestApp(t);
+  const { app } = await buildTestApp(t, { backend });
   const token = await limitedToken(app);
   for (const url of ['/v1/shoppers/site', '/v1/shoppers/me/addresses', '/v1/shoppers/me/carts/active/line-itemsproductId=1001']) {
     const res = await api(app, 'GET', url, token);
@@ -492,4 +483,5 @@ test('a Shopper API path that does not exist (the plugin\'s GET /v1/shoppers/sit
   // The OAuth routes keep the OAuth body.
   const oauth = await app.inject({ method: 'GET', url: '/oauth20/nope', headers: { accept: 'application/json' } });
   assert.equal((oauth.json() as { error: string }).error, 'resource-not-found');
+});
 });

@@ -4,7 +4,7 @@ import { freePort } from '../browser/browser.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import * as oauth from 'oauth4webapi';
 import { ClientCredentials, ResourceOwnerPassword } from 'simple-oauth2';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { BACKENDS, openTestApp, type Backend } from '../support/helpers.js';
 
 const SECRET = 'test-secret-0123456789abcdef';
@@ -68,7 +68,7 @@ describe(`RFC 8414 metadata [${backend}]`, () => {
     assert.equal(doc.token_endpoint, 'http://api.sessionlink.test/oauth20/token');
     assert.equal(doc.revocation_endpoint, 'http://api.sessionlink.test/oauth20/revoke');
     assert.equal(doc.introspection_endpoint, 'http://api.sessionlink.test/oauth20/introspect');
-    assert.deepEqual(doc.grant_types_supported, ['password', 'client_credentials', 'refresh_token']);
+    assert.deepEqual(doc.grant_types_supported, ['password', 'client_credentials', 'refresh_token', 'authorization_code']);
     assert.deepEqual(doc.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'none']);
     assert.deepEqual(doc.response_types_supported, []);
   });

@@ -5,8 +5,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { BACKENDS, BASIC, buildTestApp, OTHER_SITE, tokenInfo, tokenRequest, type TestApp } from '../support/helpers.js';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
-import { sweepExpired } from '../../src/domain/sessions.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
+import { sweep } from '../support/startup.js';
 import { DEFAULT_SESSION_BUDGETS } from '../../src/config.js';
 import { countStored } from '../support/reader.js';
 
@@ -307,7 +307,7 @@ for (const backend of BACKENDS) {
 
   test(`[${backend}] finding 9: token rows of ended sessions are swept after the grace of the "why" answers`, async (t) => {
     const sut = await build(t, backend);
-    const { app, clock, ctx } = sut;
+    const { app, clock } = sut;
     const guest = (await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC })).json();
     const browser = new Browser(app);
     const sessionToken = (await browser.get('/store/acme/SessionToken?format=json')).json().session_token as string;
@@ -315,7 +315,7 @@ for (const backend of BACKENDS) {
     const jane = (await tokenRequest(app, JANE, { authorization: BASIC })).json();
     assert.equal(await count(sut, 'refresh_tokens'), 7);
     clock.advance(86400 + 3600);
-    await sweepExpired(ctx);
+    await sweep(sut);
     // Within the grace every handle still says why it died.
     assert.equal((await tokenInfo(app, guest.access_token)).json().error_description, 'Session expired');
     const late = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: guest.refresh_token }, { authorization: BASIC });
@@ -323,7 +323,7 @@ for (const backend of BACKENDS) {
     assert.equal((await tokenRequest(app, { grant_type: 'password', client_id: 'acme-public', dr_session_token: sessionToken })).json().error_description, 'Session expired');
     assert.equal(await count(sut, 'refresh_tokens'), 7);
     clock.advance(86400);
-    await sweepExpired(ctx);
+    await sweep(sut);
     assert.equal(await count(sut, 'access_tokens'), 0);
     assert.equal(await count(sut, 'handles'), 0);
     assert.equal(await count(sut, 'refresh_tokens'), 1, 'only the signed-in shopper\'s full refresh token is kept: it continues her on a new session');

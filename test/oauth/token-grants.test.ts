@@ -1,8 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APP_KEY, APP_SECRET, BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest, BACKENDS } from '../support/helpers.js';
-import { countStored } from '../support/reader.js';
-import { kyselyOf } from '../../src/store/open.js';
+import { countStored, shoppersWithExternalRef } from '../support/reader.js';
 
 const PUBLIC_BASIC = 'Basic ' + Buffer.from('acme-public:').toString('base64');
 
@@ -29,9 +28,9 @@ test('password + dr_session_token: a limited token joined to that existing sessi
 test('a session token whose session is elsewhere, re-keyed or expired: invalid_grant, and no token is stored', async (t) => {
   // On PostgreSQL the exchange reads the session and writes the pair in one statement; the write
   // must happen exactly when the read finds the session live on this site.
-  const { app, ctx, clock } = await buildTestApp(t, { backend });
+  const { app, db, clock } = await buildTestApp(t, { backend });
   const stored = async (): Promise<number[]> => await Promise.all((['access_tokens', 'refresh_tokens'] as const).map(async (table) =>
-    await countStored(kyselyOf(ctx.store), table)));
+    await countStored(db, table)));
   const foreign = (await app.inject({ method: 'GET', url: '/store/other/SessionToken?format=json' })).json().session_token;
   const rekeyed = (await browserSessionToken(app)).sessionToken;
   const login = await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: rekeyed }, { authorization: BASIC });
@@ -93,13 +92,15 @@ test('username/password, plain or base64: a full token, cart carried, session re
 });
 
 test('a session token of an authenticated session exchanged without credentials yields a limited token', async (t) => {
-  const { app, ctx } = await buildTestApp(t, { backend });
+  const { app } = await buildTestApp(t, { backend });
   const login = (await tokenRequest(app, { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9' }, { authorization: BASIC })).json();
   const info = (await tokenInfo(app, login.access_token)).json();
-  // The site action is what hands a session token out (here as if the browser had been handed off).
-  const { issueSessionToken, getSession } = await import('../../src/domain/sessions.js');
-  const session = (await getSession(ctx.store, info.sessionId))!;
-  const res = await tokenRequest(app, { grant_type: 'password', dr_session_token: await issueSessionToken(ctx, session) }, { authorization: PUBLIC_BASIC });
+  // The site action is what hands a session token out: to the browser the app handed the session off to.
+  const checkout = await app.inject({ method: 'GET', url: '/v1/shoppers/me/carts/active/web-checkout', headers: { authorization: `Bearer ${login.access_token}` } });
+  const handoff = new URL(checkout.headers.location as string);
+  const landed = await app.inject({ method: 'GET', url: handoff.pathname + handoff.search });
+  const browser = await browserSessionToken(app, landed.cookies.find((c) => c.name === 'SLSESSION')!.value);
+  const res = await tokenRequest(app, { grant_type: 'password', dr_session_token: browser.sessionToken }, { authorization: PUBLIC_BASIC });
   assert.equal(res.statusCode, 200);
   const limited = (await tokenInfo(app, res.json().access_token)).json();
   assert.equal(limited.sessionId, info.sessionId);
@@ -140,8 +141,7 @@ test('client_credentials: guest token on a new session; with an external referen
   assert.equal(info.externalReferenceId, 'partner-42');
   const again = await tokenRequest(app, { grant_type: 'client_credentials', dr_external_reference_id: 'partner-42' }, { authorization: BASIC });
   assert.equal((await tokenInfo(app, again.json().access_token)).json().userId, info.userId);
-  const rows = await db.selectFrom('shoppers').select('id').where('external_ref', '=', 'partner-42').execute();
-  assert.equal(rows.length, 1);
+  assert.equal(await shoppersWithExternalRef(db, 'partner-42'), 1);
 });
 
 test('dr_limited_token carries an API-only anonymous session into login; a bad one is dr_limited_token_invalid', async (t) => {
@@ -220,10 +220,11 @@ test('parameters from the query, a JSON body, or an empty JSON body with everyth
 
 test('errors: missing grant, unknown grant, unknown session token, foreign session token, repeated parameter, 405, 413', async (t) => {
   const { app, db } = await buildTestApp(t, { backend });
-  const sessionsBefore = (await db.selectFrom('sessions').select('id').execute()).length;
+  const sessionsBefore = await countStored(db, 'sessions');
   const cases: Array<[Record<string, string> | string, number, string]> = [
     [{}, 400, 'invalid_request'],
-    [{ grant_type: 'authorization_code' }, 400, 'unsupported_grant_type'],
+    [{ grant_type: 'implicit' }, 400, 'unsupported_grant_type'],
+    [{ grant_type: 'authorization_code' }, 400, 'invalid_request'],
     [{ grant_type: 'password', dr_session_token: 'ABCDEF0123456789ABCDEF0123456789' }, 400, 'invalid_grant'],
     [{ grant_type: 'password', dr_session_token: 'not-a-token' }, 400, 'invalid_grant'],
     [{ grant_type: 'password', username: 'jane' }, 400, 'invalid_request'],
@@ -252,7 +253,7 @@ test('errors: missing grant, unknown grant, unknown session token, foreign sessi
   const weird = await app.inject({ method: 'POST', url: '/oauth20/token', headers: { authorization: BASIC, 'content-type': 'application/xml' }, payload: '<x/>' });
   assert.equal(weird.statusCode, 415);
   assert.equal(weird.json().error, 'invalid_request');
-  const sessionsAfter = (await db.selectFrom('sessions').select('id').execute()).length;
+  const sessionsAfter = await countStored(db, 'sessions');
   assert.equal(sessionsAfter, sessionsBefore + 1, 'only the other-site browser call made a session');
 });
 

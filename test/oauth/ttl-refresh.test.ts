@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASIC, browserSessionToken, buildTestApp, tokenInfo, tokenRequest, BACKENDS } from '../support/helpers.js';
-import { sweepExpired } from '../../src/domain/sessions.js';
+import { sweep } from '../support/startup.js';
 import { countStored } from '../support/reader.js';
 
 const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
@@ -202,7 +202,8 @@ test('/v1/shoppers/token: public key plus optional sessionToken, formats as the 
 });
 
 test('expired rows are swept so the database does not grow without bound', async (t) => {
-  const { app, clock, ctx, db } = await buildTestApp(t, { backend });
+  const sut = await buildTestApp(t, { backend });
+  const { app, clock, db } = sut;
   for (let i = 0; i < 5; i++) {
     await tokenRequest(app, { grant_type: 'client_credentials' }, { authorization: BASIC });
     await browserSessionToken(app);
@@ -210,10 +211,10 @@ test('expired rows are swept so the database does not grow without bound', async
   const count = async (table: 'sessions' | 'handles' | 'access_tokens'): Promise<number> => await countStored(db, table);
   assert.equal(await count('sessions'), 10);
   clock.advance(86400 + 3600);
-  await sweepExpired(ctx);
+  await sweep(sut);
   assert.equal(await count('sessions'), 10, 'recently expired sessions are kept so late callers hear "Session expired"');
   clock.advance(86400);
-  await sweepExpired(ctx);
+  await sweep(sut);
   assert.equal(await count('sessions'), 0);
   assert.equal(await count('handles'), 0);
   assert.equal(await count('access_tokens'), 0);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_SEED } from '../../src/domain/seed.js';
+import { DEMO_SEED } from '../support/seed.js';
 import { freePort, startServer, stopServer } from './server-process.js';
 
 test('npm start explains itself: the banner lists the demo\'s URLs, keys, shopper and products; / links the running demo storefront', async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LOG_BUFFER_BYTES } from '../../src/logging.js';
+import { LOG_BUFFER_BYTES, LOG_FLUSH_INTERVAL_MS } from '../../src/logging.js';
 import { startServer, stopServer, type RunningServer } from './server-process.js';
 
 test('info-level logs of a real process carry no token, cookie, password or secret used in the run', async (t) => {
@@ -157,4 +157,13 @@ test('kill -9 after N requests loses at most the last buffer of access lines', a
   // A batch leaves once LOG_BUFFER_BYTES are waiting, so less than that waits; one line of slack
   // because lostBytes counts every lost line at the longest line's length.
   assert.ok(lostBytes <= LOG_BUFFER_BYTES + lineBytes, `lost ${N - seen.length} lines, ${lostBytes} bytes: more than the ${LOG_BUFFER_BYTES}-byte buffer`);
+});
+
+test('a quiet server writes its access line within the flush interval, without a shutdown', async (t) => {
+  const server = await tempServer(t, { LOG_LEVEL: 'info' });
+  await (await fetch(`${server.url}/healthz?quiet=1`)).text();
+  // One short line waits far below LOG_BUFFER_BYTES: only the periodic flush can write it.
+  const deadline = Date.now() + LOG_FLUSH_INTERVAL_MS * 2 + 3000;
+  while (!accessLines(server.output()).some((l) => l.url === '/healthz?quiet=1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(accessLines(server.output()).some((l) => l.url === '/healthz?quiet=1'), 'the line of an idle server never reached stdout');
 });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_SEED } from '../../src/domain/seed.js';
+import { DEMO_SEED } from '../support/seed.js';
 import { createPgDatabase } from '../support/helpers.js';
 import { freePort, startServer, stopServer, type RunningServer } from './server-process.js';
 

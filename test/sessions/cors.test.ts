@@ -1,7 +1,7 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
-import { BASIC, buildTestApp, OTHER_SITE, tokenRequest } from '../support/helpers.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
+import { BACKENDS, BASIC, buildTestApp, OTHER_SITE, tokenRequest } from '../support/helpers.js';
 
 const SHOP = 'https://shop.acme.example';
 const EVIL = 'https://evil.example';
@@ -21,8 +21,10 @@ function noCors(headers: Record<string, unknown>, what: string): void {
   assert.equal(headers['access-control-allow-credentials'], undefined, `${what}: no Allow-Credentials`);
 }
 
+// Every test here runs on each database of the matrix (test/support/helpers.ts BACKENDS).
+for (const backend of BACKENDS) describe(`on ${backend}`, () => {
 test('token endpoint: a listed origin is echoed with Vary, another origin gets nothing, a site without a list answers "*", never with credentials', async (t) => {
-  const { app } = await buildTestApp(t, { seed: SEED });
+  const { app } = await buildTestApp(t, { backend, seed: SEED });
   const post = async (key: string, origin: string) => await app.inject({
     method: 'POST', url: '/oauth20/token', headers: { origin, 'content-type': 'application/x-www-form-urlencoded' },
     payload: `grant_type=password&client_id=${key}`
@@ -49,7 +51,7 @@ test('token endpoint: a listed origin is echoed with Vary, another origin gets n
 });
 
 test('/v1/shoppers/token and the Shopper API answer CORS from the key\'s or the token\'s site', async (t) => {
-  const { app } = await buildTestApp(t, { seed: SEED });
+  const { app } = await buildTestApp(t, { backend, seed: SEED });
   const issued = await app.inject({ method: 'GET', url: '/v1/shoppers/token?apiKey=acme-public&format=json', headers: { origin: SHOP } });
   assert.equal(issued.statusCode, 200);
   assert.equal(issued.headers['access-control-allow-origin'], SHOP);
@@ -67,7 +69,7 @@ test('/v1/shoppers/token and the Shopper API answer CORS from the key\'s or the 
 });
 
 test('the site action allows credentials only for an explicitly listed origin', async (t) => {
-  const { app } = await buildTestApp(t, { seed: SEED });
+  const { app } = await buildTestApp(t, { backend, seed: SEED });
   const listed = await app.inject({ method: 'GET', url: '/store/acme/SessionToken?format=json', headers: { origin: SHOP, 'sec-fetch-site': 'cross-site', referer: `${SHOP}/` } });
   assert.equal(listed.statusCode, 200);
   assert.equal(listed.headers['access-control-allow-origin'], SHOP);
@@ -84,7 +86,7 @@ test('the site action allows credentials only for an explicitly listed origin', 
 });
 
 test('preflights: 204 with methods, headers and Max-Age when the path, the key or (Shopper API) any site allows the origin', async (t) => {
-  const { app } = await buildTestApp(t, { seed: SEED });
+  const { app } = await buildTestApp(t, { backend, seed: SEED });
   const preflight = async (url: string, origin: string) => await app.inject({
     method: 'OPTIONS', url, headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' }
   });
@@ -116,7 +118,7 @@ test('preflights: 204 with methods, headers and Max-Age when the path, the key o
 
 test('when every site lists origins and none says "*", a Shopper API preflight from an unlisted origin gets no CORS headers', async (t) => {
   // Every site narrows (no site keeps the open default).
-  const { app } = await buildTestApp(t, { seed: { sites: [SEED.sites[0]!, OTHER_SITE] } });
+  const { app } = await buildTestApp(t, { backend, seed: { sites: [SEED.sites[0]!, OTHER_SITE] } });
   const res = await app.inject({ method: 'OPTIONS', url: '/v1/shoppers/me', headers: { origin: EVIL, 'access-control-request-method': 'GET' } });
   assert.equal(res.statusCode, 204);
   noCors(res.headers, 'no site lists the origin');
@@ -129,4 +131,5 @@ test('when every site lists origins and none says "*", a Shopper API preflight f
   assert.equal(listed401.headers['access-control-allow-origin'], SHOP);
   assert.match(String(listed401.headers['access-control-expose-headers']), /WWW-Authenticate/);
   noCors((await app.inject({ method: 'GET', url: '/v1/shoppers/me', headers: { origin: EVIL, ...forged } })).headers, 'forged token, unlisted origin');
+});
 });

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../src/config.js';
-import { DEMO_SEED, type Seed } from '../../src/domain/seed.js';
+import { DEMO_SEED, type Seed } from '../support/seed.js';
 import { openTestApp, type Backend } from './helpers.js';
 
 export const STORE = 'http://store.test';

@@ -14,13 +14,14 @@ import { PRODUCTS_COMMANDS } from './products.js';
 import { SEED_COMMANDS } from './seed.js';
 import { SESSIONS_COMMANDS } from './sessions.js';
 import { TOKENS_COMMANDS } from './tokens.js';
+import { WEBHOOKS_COMMANDS } from './webhooks.js';
 
 export { UsageError, type Io } from './command.js';
 
 /** Every command, in the order `sessionlink --help` lists them (one file per group). */
-const COMMANDS: Command[] = [...SITES_COMMANDS, ...KEYS_COMMANDS, ...SHOPPERS_COMMANDS, ...PRODUCTS_COMMANDS, ...SEED_COMMANDS, ...SESSIONS_COMMANDS, ...TOKENS_COMMANDS];
+const COMMANDS: Command[] = [...SITES_COMMANDS, ...KEYS_COMMANDS, ...SHOPPERS_COMMANDS, ...PRODUCTS_COMMANDS, ...SEED_COMMANDS, ...SESSIONS_COMMANDS, ...TOKENS_COMMANDS, ...WEBHOOKS_COMMANDS];
 
-const GROUPS = ['sites', 'keys', 'shoppers', 'products', 'seed', 'sessions', 'tokens'];
+const GROUPS = ['sites', 'keys', 'shoppers', 'products', 'seed', 'sessions', 'tokens', 'webhooks'];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

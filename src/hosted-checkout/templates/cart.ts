@@ -1,5 +1,6 @@
 import type { CartView } from '../../domain/cart.js';
 import { escapeHTML } from '../../http/html.js';
+import { signInCard } from './account.js';
 import { CART_PAGE, csrfField, layout, money, PAYMENT_PAGE, pageURL, type PageState } from './layout.js';
 
 /** The hosted cart: its lines (update, remove) and the site's products to add. */
@@ -24,5 +25,5 @@ export function cartPage(state: PageState, view: CartView, products: Array<{ id:
 <form method="post" action="${action}">${csrfField(state)}<input type="hidden" name="action" value="add"><input type="hidden" name="productId" value="${escapeHTML(p.id)}"><input type="hidden" name="quantity" value="1">
 <button type="submit" aria-label="Add ${escapeHTML(p.name)} to cart">Add to cart</button></form></div>`).join('\n');
   return layout(state, CART_PAGE, 'Your cart', `<section class="card" aria-label="Cart">${table}</section>
-<section class="card" aria-labelledby="more"><h2 id="more">Add more products</h2><div class="products">${catalogue}</div></section>`);
+${signInCard(state, CART_PAGE)}<section class="card" aria-labelledby="more"><h2 id="more">Add more products</h2><div class="products">${catalogue}</div></section>`);
 }

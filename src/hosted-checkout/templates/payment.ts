@@ -1,6 +1,8 @@
 import type { CartView } from '../../domain/cart.js';
 import { escapeHTML } from '../../http/html.js';
 import type { Params } from '../../http/params.js';
+import { countryCode, countryOptions, localeCountry } from '../countries.js';
+import { signInCard } from './account.js';
 import { CART_PAGE, csrfField, layout, money, PAYMENT_PAGE, pageURL, type PageState } from './layout.js';
 
 /** The address and test-payment form, with the order summary. The card number and code are never echoed. */
@@ -10,16 +12,36 @@ export const ADDRESS_FIELDS: Array<[string, string, string]> = [
   ['country', 'Country', 'country']
 ];
 
-export function paymentPage(state: PageState, view: CartView, values: Params): string {
+/** The country `<select>`: every ISO 3166 country by name in the page's language. */
+function countrySelect(state: PageState, chosen: string, error: string): string {
+  const selected = countryCode(chosen) ?? (chosen === '' ? localeCountry(state.locale) : null);
+  const options = countryOptions(state.locale).map(([code, name]) => `<option value="${code}"${code === selected ? ' selected' : ''}>${escapeHTML(name)}</option>`).join('');
+  return `<select id="f-country" name="country" autocomplete="country" required${invalid('country', error)}><option value="">Choose a country</option>${options}</select>`;
+}
+
+function invalid(name: string, error: string): string {
+  return error === '' ? '' : ` aria-invalid="true" aria-describedby="e-${name}"`;
+}
+
+/**
+ * `values`: what the shopper typed (kept after a refusal, but never the card number or code);
+ * `errors`: field name → what is wrong with it, shown at the field.
+ */
+export function paymentPage(state: PageState, view: CartView, values: Params, errors: ReadonlyMap<string, string> = new Map()): string {
   const action = escapeHTML(pageURL(state.site, state.locale, PAYMENT_PAGE));
-  const field = (name: string, label: string, auto: string, type = 'text', extra = ''): string =>
-    `<div class="field"><label for="f-${name}">${escapeHTML(label)}</label><input id="f-${name}" name="${name}" type="${type}" autocomplete="${auto}" value="${escapeHTML(name === 'cardNumber' || name === 'cvv' ? '' : values.get(name) ?? '')}" required${extra}></div>`;
+  const field = (name: string, label: string, auto: string, type = 'text', extra = ''): string => {
+    const error = errors.get(name) ?? '';
+    const message = error === '' ? '' : `<p class="field-error" id="e-${name}">${escapeHTML(error)}</p>`;
+    const control = name === 'country' ? countrySelect(state, values.get(name) ?? '', error)
+      : `<input id="f-${name}" name="${name}" type="${type}" autocomplete="${auto}" value="${escapeHTML(name === 'cardNumber' || name === 'cvv' ? '' : values.get(name) ?? '')}" required${extra}${invalid(name, error)}>`;
+    return `<div class="field"><label for="f-${name}">${escapeHTML(label)}</label>${control}${message}</div>`;
+  };
   const summary = view.lines.map((l) => `<li>${escapeHTML(l.quantity)} × ${escapeHTML(l.name)} — ${money(state, view.currency, l.total)}</li>`).join('');
   if (view.lines.length === 0) {
     return layout(state, PAYMENT_PAGE, 'Address & payment', `<section class="card"><p id="empty-cart">Your cart is empty.</p>
-<a class="button" href="${escapeHTML(pageURL(state.site, state.locale, CART_PAGE))}">Back to cart</a></section>`);
+<a class="button" href="${escapeHTML(pageURL(state.site, state.locale, CART_PAGE))}">Back to cart</a></section>${signInCard(state, PAYMENT_PAGE)}`);
   }
-  return layout(state, PAYMENT_PAGE, 'Address & payment', `<form method="post" action="${action}">${csrfField(state)}
+  return layout(state, PAYMENT_PAGE, 'Address & payment', `${signInCard(state, PAYMENT_PAGE)}<form method="post" action="${action}">${csrfField(state)}
 <input type="hidden" name="version" value="${escapeHTML(view.version)}">
 <section class="card" aria-labelledby="addr"><h2 id="addr">Billing address</h2><div class="grid">
 ${ADDRESS_FIELDS.map(([n, l, a]) => field(n, l, a, n === 'email' ? 'email' : 'text', ' maxlength="200"')).join('\n')}

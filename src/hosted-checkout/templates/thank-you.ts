@@ -18,5 +18,5 @@ export function thankYouPage(state: PageState, order: OrderRow | null): string {
 <div class="totals"><span>Order total <span class="sum" id="total">${money(state, order.currency, order.total)}</span></span></div></section>
 <section class="card"><h2>Billing</h2><p>${escapeHTML(address.firstName)} ${escapeHTML(address.lastName)}<br>${escapeHTML(address.line1)}<br>${escapeHTML(address.postalCode)} ${escapeHTML(address.city)}<br>${escapeHTML(address.country)}</p>
 <p class="muted">Paid with test card ending ${escapeHTML(payment.last4)}</p>
-<a class="button" href="${escapeHTML(pageURL(state.site, state.locale, CART_PAGE))}">Continue shopping</a></section>`);
+<a class="button" id="continue" href="${escapeHTML(state.back ?? pageURL(state.site, state.locale, CART_PAGE))}">Continue shopping</a></section>`);
 }

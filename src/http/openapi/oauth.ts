@@ -12,8 +12,8 @@ const ACCESS = '9f3c1d7ae0b54c2a8e6f1b0d4c3a2e19f8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3
 const REFRESH = '4b2e8c1f9a7d6e5c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c';
 
 const TokenRequest = Type.Object({
-  grant_type: Enum(['password', 'client_credentials', 'refresh_token'], {
-    description: '`password`: a limited token for an anonymous shopper (new session, or the session a `dr_session_token` names), or a full token with `username` and `password`. `client_credentials`: a full token for an external shopper (`dr_external_reference_id`) or a guest session. `refresh_token`: a new pair on the same session'
+  grant_type: Enum(['password', 'client_credentials', 'refresh_token', 'authorization_code'], {
+    description: '`password`: a limited token for an anonymous shopper (new session, or the session a `dr_session_token` names), or a full token with `username` and `password`. `client_credentials`: a full token for an external shopper (`dr_external_reference_id`) or a guest session. `refresh_token`: a new pair on the same session. `authorization_code`: the return `code` from the hosted checkout\'s way back to the storefront, redeemed by the confidential key that started the web checkout: a pair on the shopper\'s current session (full when signed in, limited otherwise)'
   }),
   dr_session_token: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f]{32}$', description: 'The browser\'s session token (from the site action): join that session. Also accepted as `sessionToken` or `session_token`' })),
   username: Type.Optional(Type.String({ description: 'Shopper sign-in (confidential clients only)' })),
@@ -21,6 +21,8 @@ const TokenRequest = Type.Object({
   dr_limited_token: Type.Optional(Type.String({ description: 'A limited access token whose session (and cart) the signed-in shopper takes over' })),
   dr_external_reference_id: Type.Optional(Type.String({ maxLength: 255, description: 'The partner\'s id of an external shopper (`client_credentials`); the shopper is created on first use' })),
   refresh_token: Type.Optional(Type.String({ description: 'For `grant_type=refresh_token`: spent by this call; a new one comes back' })),
+  code: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'For `grant_type=authorization_code`: the `code` parameter of the way back (`{returnUrl}?order=…&code=…`); single use, 60 s' })),
+  redirect_uri: Type.Optional(Type.String({ format: 'uri', description: 'For `grant_type=authorization_code`: the return URL as the web checkout was given it (the site\'s `returnUrl` when none was), without the added `order` and `code`' })),
   client_id: Type.Optional(Type.String({ description: 'The API key, when not sent with Basic authentication (also accepted as `apiKey`)' })),
   client_secret: Type.Optional(Type.String({ description: 'A confidential key\'s secret, when not sent with Basic authentication', format: 'password' }))
 }, { description: 'Token request. Every parameter may also come in the query (the body wins), `format` too' });
@@ -39,7 +41,8 @@ const GRANTS: Grant[] = [
   { name: 'password-sign-in', summary: 'password + username/password: a full token; the session is re-keyed (confidential key)', value: { grant_type: 'password', username: 'jane', password: 'Correct-Horse-9', dr_session_token: SESSION_TOKEN } },
   { name: 'client-credentials-external', summary: 'client_credentials + dr_external_reference_id: a full token for an external shopper (confidential key)', value: { grant_type: 'client_credentials', dr_external_reference_id: 'crm-000123' } },
   { name: 'client-credentials-guest', summary: 'client_credentials: a limited token on a new guest session (confidential key)', value: { grant_type: 'client_credentials' } },
-  { name: 'refresh-token', summary: 'refresh_token: a new pair on the same session; the old refresh token is spent', value: { grant_type: 'refresh_token', refresh_token: REFRESH } }
+  { name: 'refresh-token', summary: 'refresh_token: a new pair on the same session; the old refresh token is spent', value: { grant_type: 'refresh_token', refresh_token: REFRESH } },
+  { name: 'authorization-code', summary: 'authorization_code: the return code of the way back, a pair on the shopper\'s session (the confidential key that started the web checkout)', value: { grant_type: 'authorization_code', code: REFRESH, redirect_uri: 'https://shop.acme.example/checkout/return' } }
 ];
 
 /** Each grant, plain (RFC 6749 answer) and with `format=json` (Global Commerce document). */
@@ -129,6 +132,7 @@ function tokenEndpoint(variant: 'any' | 'json' | 'xml'): Operation {
           ['invalid_grant', 'Unknown session token'],
           ['invalid_grant', 'Invalid username or password'],
           ['invalid_grant', TOKEN_REASONS.rekeyed],
+          ['invalid_grant', 'The code is unknown, used or expired, or was issued to another client or redirect_uri'],
           ['unsupported_grant_type', 'Unsupported grant_type "implicit"'],
           ['unauthorized_client', 'Shopper login needs a confidential client'],
           ['dr_limited_token_invalid', 'The dr_limited_token is not a live limited token of this site']

@@ -50,7 +50,7 @@ const Registration = Type.Object({
   firstName: Type.String(),
   lastName: Type.String(),
   emailAddress: Type.String(),
-  externalReferenceId: Type.Optional(Type.String({ maxLength: 255, description: 'Links the partner\'s id: `client_credentials` with this `dr_external_reference_id` then signs the same shopper in' }))
+  externalReferenceId: Type.Optional(Type.String({ maxLength: 255, description: 'Links the partner\'s id: `client_credentials` with this `dr_external_reference_id` then signs the same shopper in. Only the site\'s server links one (its confidential key\'s Basic credentials, or a token it got with them on a session no browser holds); a confidential key\'s token on a browser\'s session registers the shopper without the link (empty in the answer); a public key or its token gets 403' }))
 });
 
 const CartChange = Type.Object({
@@ -93,11 +93,11 @@ const webCheckout = (method: 'GET' | 'POST'): Operation => op({
   description: 'Answers 302 to the hosted cart page on the store origin with a single-use `handoff` code (60 s) that attaches the browser to this token\'s session. Open it as a top-level navigation (not with fetch). ' +
     (method === 'POST' ? 'A POST first applies a cart body like `POST …/carts/active`. When the site lists `allowedOrigins`, a POST whose `Origin` is not listed gets 403.' : ''),
   tags: [CART],
-  parameters: [TOKEN_PARAM, query('returnUrl', 'Where the hosted pages link back to: the site\'s `returnUrl` or a URL on one of its `allowedOrigins` (else 400)', { type: 'string', format: 'uri' })],
+  parameters: [TOKEN_PARAM, query('returnUrl', 'Where the hosted pages link back to (default: the site\'s `returnUrl`): the site\'s `returnUrl` or a URL on one of its `allowedOrigins` (else 400 `invalid_request`). The handoff remembers it with this token\'s API key; after the order the thank-you page links to `{returnUrl}?order={orderId}&code={return code}`, which that key redeems with `grant_type=authorization_code`', { type: 'string', format: 'uri' })],
   ...(method === 'POST' ? { requestBody: body(CartChange, { name: 'cart', schema: CartBody, example: CART_EXAMPLE }) } : {}),
   responses: {
     302: { description: 'To the hosted cart page', headers: { Location: { description: '`{store}/store/{siteId}/{locale}/DisplayThreePgCheckoutShoppingCartPage?handoff=…`', schema: { type: 'string', format: 'uri' } } } },
-    ...shopperErrors({ 400: [['invalid-request', 'Quantity must be a whole number from 1 to 999']], 401: TOKEN_FAILURES, 403: [['forbidden', 'This origin may not move a shopper\'s browser']], 404: [['resource-not-found', 'Product "9999" not found']], 429: [['rate-limit-exceeded', 'Too many requests; retry later']] })
+    ...shopperErrors({ 400: [['invalid-request', 'Quantity must be a whole number from 1 to 999'], ['invalid_request', 'returnUrl "https://evil.example/" is not allowed: use the site\'s returnUrl or a URL on one of its allowedOrigins (https://shop.acme.example/…)']], 401: TOKEN_FAILURES, 403: [['forbidden', 'This origin may not move a shopper\'s browser']], 404: [['resource-not-found', 'Product "9999" not found']], 429: [['rate-limit-exceeded', 'Too many requests; retry later']] })
   }
 });
 

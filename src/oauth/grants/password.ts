@@ -1,8 +1,7 @@
 import { anonymousGrant, passwordGrant } from '../../domain/grants.js';
 import { InvalidRequest, UnauthorizedClient, WrongPassword } from '../../errors.js';
-import { counterAddress } from '../../http/client-ip.js';
 import { param } from '../../http/params.js';
-import { guarded, limitsOf } from '../../limits/guard.js';
+import { guarded, limitsOf, loginCounters } from '../../limits/guard.js';
 import { chargeJoin } from '../../limits/session-budget.js';
 import { checkExchangeAllowed, sessionRef, type Grant } from './grant.js';
 
@@ -32,9 +31,6 @@ export const password: Grant = async ({ ctx, site, client, params, request, repl
   // Credential guessing: failed logins are counted per username and per client address (an IPv6
   // client per /64). Only a wrong password counts: a login that lost a race to re-key the session,
   // or named an expired session token, had the right password.
-  const limits = limitsOf(site);
-  return await guarded(limiter, ctx.now(), limits.windowSeconds, [
-    [`login-user:${site.id}:${username.toLowerCase()}`, limits.loginFailuresPerUsername],
-    [`login-ip:${counterAddress(request.ip)}`, limits.loginFailuresPerIP]
-  ], (err) => err instanceof WrongPassword, async () => await passwordGrant(ctx, site, client.key, username, secret, ref));
+  return await guarded(limiter, ctx.now(), limitsOf(site).windowSeconds, loginCounters(site, username, request.ip),
+    (err) => err instanceof WrongPassword, async () => await passwordGrant(ctx, site, client.key, username, secret, ref));
 };

@@ -50,6 +50,10 @@ export class KyselySessions implements SessionStore {
     await insertHandle.run(this.db, handle);
   }
 
+  async heldByBrowser(sessionId: string): Promise<boolean> {
+    return (await this.db.selectFrom('handles').select('kind').where('session_id', '=', sessionId).limit(1).executeTakeFirst()) !== undefined;
+  }
+
   async hasHandle(hash: string): Promise<boolean> {
     return await handleExists.first(this.db, { hash }) !== undefined;
   }

@@ -1,6 +1,7 @@
 import type { Executor } from '../rows.js';
 import type { HandoffRow, HandoffSessionRow, HandoffStore, SeedKind, SeedLogEntry, SeedStore, SeedWrite } from '../port/setup.js';
 import { atomically } from './atomically.js';
+import { deleteSiteWebhooks, insertEndpoint } from '../webhooks.js';
 
 async function applyOne(trx: Executor, write: SeedWrite): Promise<void> {
   switch (write.kind) {
@@ -28,7 +29,10 @@ async function applyOne(trx: Executor, write: SeedWrite): Promise<void> {
       await trx.insertInto('shoppers').values(write.row)
         .onConflict((oc) => write.replace ? oc.columns(['site_id', 'username']).doUpdateSet({ first_name, last_name, email }) : oc.columns(['site_id', 'username']).doNothing())
         .execute();
+      return;
     }
+    case 'webhook':
+      await insertEndpoint(trx, write.row, write.replace ? 'update' : 'nothing');
   }
 }
 
@@ -67,6 +71,7 @@ export class KyselySeed implements SeedStore {
       await trx.deleteFrom('handles').where('session_id', 'in', sessions).execute();
       await trx.deleteFrom('handoff_codes').where('session_id', 'in', sessions).execute();
       await trx.deleteFrom('line_items').where('cart_id', 'in', trx.selectFrom('carts').select('id').where('site_id', '=', id)).execute();
+      await deleteSiteWebhooks(trx, id);
       for (const table of ['access_tokens', 'refresh_tokens', 'orders', 'carts', 'sessions', 'shoppers', 'products', 'api_keys', 'seed_log'] as const) {
         await trx.deleteFrom(table).where('site_id', '=', id).execute();
       }

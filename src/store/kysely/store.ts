@@ -6,6 +6,8 @@ import type { KyselyTokens } from './tokens.js';
 import { KyselyCarts, KyselyCatalogue, KyselyOrders } from './commerce.js';
 import { KyselyShoppers, KyselySites } from './accounts.js';
 import { KyselyHandoffs, KyselySeed } from './setup.js';
+import { KyselyWebhooks } from './webhooks.js';
+import { KyselyReturns } from './returns.js';
 
 /**
  * The statements both dialects share, on a Kysely handle or an open transaction. One instance per
@@ -23,6 +25,8 @@ export abstract class KyselyStore implements Store {
   #sites: KyselySites | undefined;
   #handoffs: KyselyHandoffs | undefined;
   #seed: KyselySeed | undefined;
+  #webhooks: KyselyWebhooks | undefined;
+  #returns: KyselyReturns | undefined;
 
   constructor(readonly db: Executor) {}
 
@@ -66,6 +70,20 @@ export abstract class KyselyStore implements Store {
   get seed(): KyselySeed {
     if (this.#seed === undefined) this.#seed = new KyselySeed(this.db);
     return this.#seed;
+  }
+
+  get webhooks(): KyselyWebhooks {
+    if (this.#webhooks === undefined) this.#webhooks = this.makeWebhooks(this.db);
+    return this.#webhooks;
+  }
+  get returns(): KyselyReturns {
+    if (this.#returns === undefined) this.#returns = new KyselyReturns(this.db);
+    return this.#returns;
+  }
+
+  /** The webhooks area; PostgreSQL's claims lock with SKIP LOCKED. */
+  protected makeWebhooks(db: Executor): KyselyWebhooks {
+    return new KyselyWebhooks(db);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

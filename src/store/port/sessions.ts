@@ -21,6 +21,8 @@ export interface SessionStore {
   get(id: string): Promise<SessionRow | null>;
   /** Stores a handle; an existing hash is left as it is (only adds a row). */
   addHandle(handle: HandleRow): Promise<void>;
+  /** Whether any handle (cookie or session token) reaches the session: a browser holds it. */
+  heldByBrowser(sessionId: string): Promise<boolean>;
   /** Whether a handle with this hash is stored. */
   hasHandle(hash: string): Promise<boolean>;
   /** A handle joined to its session, or null when either is gone. Never cached. */

@@ -1,4 +1,5 @@
 import type { NewApiKeyRow, NewShopperRow, NewSiteRow, ProductRow, SeedLogTable, SessionRow } from '../rows.js';
+import type { EndpointRow } from '../webhooks.js';
 
 export type SeedKind = SeedLogTable['kind'];
 export interface SeedLogEntry { kind: SeedKind; id: string; site_id: string; digest: string; demo: number; applied_at: number }
@@ -8,7 +9,9 @@ export type SeedWrite =
   | { kind: 'site'; row: NewSiteRow; replace: boolean }
   | { kind: 'key'; row: NewApiKeyRow; replace: boolean }
   | { kind: 'product'; row: ProductRow; replace: boolean }
-  | { kind: 'shopper'; row: NewShopperRow; replace: boolean };
+  | { kind: 'shopper'; row: NewShopperRow; replace: boolean }
+  /** A webhook endpoint; `replace` keeps its id and replaces its secret and events. */
+  | { kind: 'webhook'; row: EndpointRow; replace: boolean };
 
 /** The seed loader's storage: what was applied (seed_log) and the writes themselves. */
 export interface SeedStore {
@@ -22,7 +25,7 @@ export interface SeedStore {
   demoSites(): Promise<string[]>;
   /** Applies the writes and records the entries, all in one transaction (all or none). */
   apply(writes: Array<{ write: SeedWrite; entry: SeedLogEntry }>): Promise<void>;
-  /** Deletes a site with everything on it (keys, shoppers, products, sessions, tokens, carts, orders, seed log), atomically. */
+  /** Deletes a site with everything on it (keys, shoppers, products, sessions, tokens, carts, orders, webhooks, seed log), atomically. */
   removeSite(siteId: string): Promise<void>;
 }
 

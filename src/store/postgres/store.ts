@@ -3,6 +3,7 @@ import type { ChangeSource } from '../port.js';
 import { KyselyStore } from '../kysely/store.js';
 import type { KyselyTokens } from '../kysely/tokens.js';
 import { PostgresTokens } from './token-writes.js';
+import { KyselyWebhooks } from '../kysely/webhooks.js';
 
 /**
  * The Store on PostgreSQL: the shared statements, the grants as one statement each. Other
@@ -19,5 +20,9 @@ export class PostgresStore extends KyselyStore {
 
   protected makeTokens(db: Executor): KyselyTokens {
     return new PostgresTokens(db);
+  }
+
+  protected override makeWebhooks(db: Executor): KyselyWebhooks {
+    return new KyselyWebhooks(db, true);
   }
 }
