@@ -20,9 +20,15 @@ function fakeStore() {
     // A write method nobody declared: it must invalidate like any other.
     async somethingNew() {}
   };
-  const sessions = { async touch(_t: unknown, afterRun?: (c: boolean) => void) { afterRun?.(true); return true; } };
+  const sessions = {
+    async touch(_t: unknown, afterRun?: (c: boolean) => void) { afterRun?.(true); return true; },
+    async end() { return true; },
+    async rekey() { return true; }
+  };
+  const webhooks = { async writeEvent() { return 1; }, async claimDue() { return []; }, async prune() {} };
+  const returns = { async insertCode() {}, async spendCode() { return 's'; } };
   const store = {
-    tokens, sessions,
+    tokens, sessions, webhooks, returns,
     changes: { generation: () => state.generation, settled: () => null },
     async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> { return await fn(store as unknown as Store); },
     async ready() { return true; },
@@ -76,4 +82,25 @@ test('without a change source there is no cache', async () => {
   const { store } = fakeStore();
   const bare = { ...(store as unknown as { inner: Store }).inner, changes: null } as unknown as Store;
   assert.equal(cachedStore(bare), bare);
+});
+
+test('webhook and return writes keep the cache; ending or re-keying a session, even inside a transaction, does not', async () => {
+  const { state, store } = fakeStore();
+  await store.tokens.findWithSession('h');
+  await store.webhooks.writeEvent({} as never);
+  await store.webhooks.claimDue({} as never);
+  await store.webhooks.prune(0);
+  await store.returns.insertCode({} as never, 0);
+  await store.returns.spendCode('c', 'acme', {} as never, 0);
+  await store.tokens.findWithSession('h');
+  assert.equal(state.reads, 1);
+  await store.transaction(async (tx) => {
+    await tx.sessions.end('s', 0);
+    await tx.webhooks.writeEvent({} as never);
+  });
+  await store.tokens.findWithSession('h');
+  assert.equal(state.reads, 2);
+  await store.sessions.rekey('s', 0, 'shopper', null);
+  await store.tokens.findWithSession('h');
+  assert.equal(state.reads, 3);
 });
