@@ -10,8 +10,8 @@ import { loadSeed, DEMO_SEED } from '../src/domain/seed.js';
 export async function fillSessions(dataDir: string, secret: string, count: number): Promise<void> {
   // Migrations and the demo site exactly as the server makes them.
   const db = await openStore({ databaseURL: null, dataDir });
-  await loadSeed({ db, secret, now: Date.now }, DEMO_SEED);
-  await db.destroy();
+  await loadSeed({ store: db, secret, now: Date.now }, DEMO_SEED);
+  await db.close();
 
   const sqlite = new SQLite(join(dataDir, 'sessionlink.db'));
   sqlite.pragma('synchronous = OFF');

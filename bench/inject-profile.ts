@@ -49,7 +49,7 @@ const config = loadConfig({ ...process.env, DATA_DIR: dir, LOG_LEVEL: 'warn' }, 
 const db = await openStore({ databaseURL: process.env.DATABASE_URL ?? null, dataDir: dir });
 const level = process.env.PROFILE_LOG_LEVEL ?? 'info';
 const stream = pino.destination({ dest: '/dev/null', sync: false, minLength: LOG_BUFFER_BYTES });
-const app = await buildApp({ config, db, logger: { level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT, stream } });
+const app = await buildApp({ config, store: db, logger: { level, serializers: LOG_SERIALIZERS, redact: LOG_REDACT, stream } });
 // The benchmark's budgets: one client IP and key far past the production defaults, on purpose.
 const LIMIT = 1_000_000_000;
 await loadSeed(app.ctx, { sites: DEMO_SEED.sites.map((s) => ({ ...s, limits: { newSessionsPerIP: LIMIT, newSessionsPerSite: LIMIT, liveAnonymousSessions: LIMIT, apiRequestsPerKey: LIMIT, joinsPerSession: LIMIT, refreshesPerSession: LIMIT } })) });

@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import { DEFAULT_TIMEOUTS, type Config } from './config.js';
-import type { DB } from './store/open.js';
+import type { Store } from './store/port.js';
 import type { Ctx } from './domain/context.js';
 import { allowedOriginsOf, allSitesOrigins, getApiKey, getSite } from './domain/sites.js';
 import { clientError, frameworkError, installErrorHandling } from './http/error-handler.js';
@@ -26,7 +26,7 @@ import { homeRoutes } from './ops/home.js';
 
 export interface AppOptions {
   config: Config;
-  db: DB;
+  store: Store;
   /** The clock, unix ms; tests pass their own. */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
@@ -62,7 +62,7 @@ function timeoutOptions(timeouts: NonNullable<Config['timeouts']>) {
 
 /** Builds the HTTP application; does no I/O of its own (the caller opens the database). */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { config, db } = options;
+  const { config, store } = options;
   const timeouts = config.timeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     logger: options.logger ?? false,
@@ -77,7 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     clientErrorHandler: clientError,
     ...timeoutOptions(timeouts)
   });
-  const ctx: Ctx = { db, secret: config.secret, now: options.now ?? Date.now };
+  const ctx: Ctx = { store, secret: config.secret, now: options.now ?? Date.now };
   app.decorate('ctx', ctx);
   app.decorate('config', config);
   if (options.logger) installAccessLog(app);

@@ -31,8 +31,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   const logging = openLogging(config);
   const log = logging.logger;
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  const ctx: Ctx = { db, secret: config.secret, now: Date.now };
+  const store = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const ctx: Ctx = { store, secret: config.secret, now: Date.now };
   const seeded = await seedAtStart(ctx, { demo, production: config.production === true, seedFile: config.seedFile });
   if (seeded.removedDemoSites.length > 0) {
     log.warn({ sites: seeded.removedDemoSites }, 'removed the demo site an earlier demo run left in this database (the demo runs only with --demo)');
@@ -45,7 +45,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   if (config.production && config.metricsToken === null && config.metricsPort === null) {
     log.warn('/metrics is open on the API port; set METRICS_TOKEN or METRICS_PORT to keep it from the public');
   }
-  const app = await buildApp({ config, db, logger: logging.fastify });
+  const app = await buildApp({ config, store, logger: logging.fastify });
   await app.listen({ port: config.port, host: config.host });
   if (app.metricsServer !== null) {
     await app.metricsServer.listen({ port: config.metricsPort ?? 0, host: config.metricsHost ?? config.host });
@@ -71,7 +71,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     for (const close of closeFirst) await close();
     await app.close();
     await dispatcher.stop();
-    await db.destroy();
+    await store.close();
     // Log lines are written in batches: the last ones reach stdout before the process ends.
     await logging.flush();
     process.exit(0);

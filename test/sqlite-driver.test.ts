@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import test from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { openStore, type DB } from '../src/store/open.js';
+import { kyselyOf, openStore, type DB } from '../src/store/open.js';
 import { Prepared, writeAtomically } from '../src/store/prepared.js';
 
 async function fileDatabase(t: test.TestContext): Promise<{ db: DB; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sl-driver-'));
-  const db = await openStore({ databaseURL: null, dataDir: dir });
+  const store = await openStore({ databaseURL: null, dataDir: dir });
+  const db = kyselyOf(store);
   t.after(async () => {
-    await db.destroy();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
   await sql`CREATE TABLE probe (id TEXT PRIMARY KEY, n INTEGER NOT NULL)`.execute(db);

@@ -12,7 +12,7 @@ import { validateAccessToken } from '../src/domain/tokens.js';
 import { touchSession } from '../src/domain/sessions.js';
 import type { TestApp } from './support/helpers.js';
 
-// Validated tokens are kept in memory (src/domain/token-cache.ts) only while nothing that could
+// Validated tokens are kept in memory (src/store/cached.ts) only while nothing that could
 // change them has been written; these check the cases the other suites do not reach.
 const OTHER_BASIC = 'Basic ' + Buffer.from('other-app:other-secret-456').toString('base64');
 
@@ -80,14 +80,14 @@ async function answer(ctx: TestApp['ctx'], token: string): Promise<string> {
 
 for (const cachedFirst of [true, false]) {
   test(`a validation read before a touch but stored after it does not bring the old expiry back (session ${cachedFirst ? '' : 'not '}cached before)`, async (t) => {
-    const { ctx, clock, db, a, b, session, site } = await twoTokensOnOneSession(t);
+    const { ctx, clock, store, a, b, session, site } = await twoTokensOnOneSession(t);
     if (cachedFirst) await validateAccessToken(ctx, a);
     clock.advance(2);
     let slow: Promise<unknown> | undefined;
     let touch: Promise<unknown> | undefined;
-    await db.transaction().execute(async (trx) => {
+    await store.transaction(async (tx) => {
       // A transaction holds the connection: the validation's read queues behind it...
-      await trx.insertInto('handles').values({ hash: 'probe-' + Math.random(), session_id: 'x', kind: 'cookie', epoch: 0, created_at: 0 }).execute();
+      await tx.sessions.addHandle({ hash: 'probe-' + Math.random(), session_id: 'x', kind: 'cookie', epoch: 0, created_at: 0 });
       slow = validateAccessToken(ctx, b);
       await new Promise((resolve) => setTimeout(resolve, 5));
       // ...and a touch runs on the free connection just after it, before the read is stored.
@@ -95,7 +95,7 @@ for (const cachedFirst of [true, false]) {
     });
     await slow;
     await touch;
-    const row = await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
+    const row = (await store.sessions.get(session.id))!;
     assert.equal(row.last_used_at, ctx.now(), 'the touch was written');
     clock.advance(599); // past the expiry before the touch, well before the one after it
     assert.ok(row.expires_at > ctx.now());

@@ -6,7 +6,8 @@ import {
 } from './seed.js';
 import { getSession, secondsLeft } from './sessions.js';
 import { allowedOriginsOf, clearSiteCache, type Site } from './sites.js';
-import { revokeKeyTokens, revokeShopperTokens, type RevokedCount } from './tokens.js';
+import { revokeShopperTokens, type RevokedCount } from './tokens.js';
+import type { ShopperRow } from '../store/rows.js';
 
 /**
  * What the admin command line does to the store, without any printing: create and list sites,
@@ -44,23 +45,18 @@ function siteInfo(site: Site): SiteInfo {
 }
 
 export async function listSites(ctx: Ctx): Promise<SiteInfo[]> {
-  const rows = await ctx.db.selectFrom('sites').selectAll().orderBy('id').execute();
-  return rows.map(siteInfo);
+  return (await ctx.store.sites.list()).map(siteInfo);
 }
 
 /** The site, read fresh (not through the per-process cache), or AdminError. */
 export async function requireSite(ctx: Ctx, siteId: string): Promise<Site> {
-  const site = await ctx.db.selectFrom('sites').selectAll().where('id', '=', siteId).executeTakeFirst();
-  if (site === undefined) throw new AdminError(`no site "${siteId}"`);
+  const site = await ctx.store.sites.get(siteId);
+  if (site === null) throw new AdminError(`no site "${siteId}"`);
   return site;
 }
 
 export async function createSite(ctx: Ctx, seed: SiteSeed): Promise<SiteInfo> {
-  await ctx.db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('sites').select('id').where('id', '=', seed.id).executeTakeFirst();
-    if (existing !== undefined) throw new AdminError(`site "${seed.id}" already exists`);
-    await trx.insertInto('sites').values(siteRowOf(seed)).execute();
-  });
+  if (!await ctx.store.sites.create(siteRowOf(seed))) throw new AdminError(`site "${seed.id}" already exists`);
   clearSiteCache(ctx);
   return siteInfo(await requireSite(ctx, seed.id));
 }
@@ -73,7 +69,7 @@ export interface KeyInfo {
 
 export async function listKeys(ctx: Ctx, siteId: string): Promise<KeyInfo[]> {
   await requireSite(ctx, siteId);
-  const rows = await ctx.db.selectFrom('api_keys').select(['key', 'site_id', 'type']).where('site_id', '=', siteId).orderBy('key').execute();
+  const rows = await ctx.store.sites.keysOf(siteId);
   return rows.map((r) => ({ key: r.key, site: r.site_id, type: r.type }));
 }
 
@@ -85,20 +81,16 @@ export interface CreatedKey extends KeyInfo {
 export async function createKey(ctx: Ctx, siteId: string, key: Omit<ApiKeySeed, 'secret'>): Promise<CreatedKey> {
   const secret = key.type === 'confidential' ? randomHex(KEY_SECRET_BYTES) : null;
   const row = apiKeyRowOf(ctx, siteId, secret === null ? key : { ...key, secret });
-  await ctx.db.transaction().execute(async (trx) => {
-    const site = await trx.selectFrom('sites').select('id').where('id', '=', siteId).executeTakeFirst();
-    if (site === undefined) throw new AdminError(`no site "${siteId}"`);
-    const existing = await trx.selectFrom('api_keys').select('site_id').where('key', '=', key.key).executeTakeFirst();
-    if (existing !== undefined) throw new AdminError(`API key "${key.key}" already exists (site "${existing.site_id}")`);
-    await trx.insertInto('api_keys').values(row).execute();
-  });
+  const created = await ctx.store.sites.createKey(row);
+  if (created === 'no-site') throw new AdminError(`no site "${siteId}"`);
+  if (created !== 'created') throw new AdminError(`API key "${key.key}" already exists (site "${created.exists}")`);
   clearSiteCache(ctx);
   return { key: key.key, site: siteId, type: key.type, secret };
 }
 
 async function requireKey(ctx: Ctx, key: string): Promise<KeyInfo> {
-  const row = await ctx.db.selectFrom('api_keys').select(['key', 'site_id', 'type']).where('key', '=', key).executeTakeFirst();
-  if (row === undefined) throw new AdminError(`no API key "${key}"`);
+  const row = await ctx.store.sites.key(key);
+  if (row === null) throw new AdminError(`no API key "${key}"`);
   return { key: row.key, site: row.site_id, type: row.type };
 }
 
@@ -108,7 +100,7 @@ export async function rotateKey(ctx: Ctx, key: string): Promise<CreatedKey> {
   if (info.type !== 'confidential') throw new AdminError(`API key "${key}" is public and has no secret to rotate`);
   const secret = randomHex(KEY_SECRET_BYTES);
   const row = apiKeyRowOf(ctx, info.site, { key, type: 'confidential', secret });
-  await ctx.db.updateTable('api_keys').set({ secret_hash: row.secret_hash }).where('key', '=', key).execute();
+  await ctx.store.sites.setKeySecret(key, row.secret_hash ?? null);
   clearSiteCache(ctx);
   return { ...info, secret };
 }
@@ -116,10 +108,7 @@ export async function rotateKey(ctx: Ctx, key: string): Promise<CreatedKey> {
 /** Deletes a key and revokes every token issued to it. */
 export async function deleteKey(ctx: Ctx, key: string): Promise<KeyInfo & RevokedCount> {
   const info = await requireKey(ctx, key);
-  const revoked = await ctx.db.transaction().execute(async (trx) => {
-    await trx.deleteFrom('api_keys').where('key', '=', key).execute();
-    return await revokeKeyTokens(trx, key);
-  });
+  const revoked = await ctx.store.sites.deleteKey(key);
   clearSiteCache(ctx);
   return { ...info, ...revoked };
 }
@@ -137,9 +126,7 @@ export interface ShopperInfo {
 
 export async function listShoppers(ctx: Ctx, siteId: string): Promise<ShopperInfo[]> {
   await requireSite(ctx, siteId);
-  const rows = await ctx.db.selectFrom('shoppers')
-    .select(['id', 'site_id', 'username', 'external_ref', 'first_name', 'last_name', 'email', 'created_at'])
-    .where('site_id', '=', siteId).orderBy('created_at').orderBy('id').execute();
+  const rows: ShopperRow[] = await ctx.store.shoppers.list(siteId);
   return rows.map((r) => ({
     id: r.id, site: r.site_id, username: r.username, externalReferenceId: r.external_ref,
     firstName: r.first_name, lastName: r.last_name, email: r.email, createdAt: new Date(Number(r.created_at)).toISOString()
@@ -149,11 +136,9 @@ export async function listShoppers(ctx: Ctx, siteId: string): Promise<ShopperInf
 export async function createShopper(ctx: Ctx, siteId: string, shopper: ShopperSeed): Promise<ShopperInfo> {
   await requireSite(ctx, siteId);
   const row = shopperRowOf(siteId, shopper, await hashPassword(shopper.password), ctx.now());
-  await ctx.db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('shoppers').select('id')
-      .where('site_id', '=', siteId).where('username', '=', shopper.username).executeTakeFirst();
-    if (existing !== undefined) throw new AdminError(`shopper "${shopper.username}" already exists on site "${siteId}"`);
-    await trx.insertInto('shoppers').values(row).execute();
+  await ctx.store.transaction(async (tx) => {
+    if (await tx.shoppers.byUsername(siteId, shopper.username) !== null) throw new AdminError(`shopper "${shopper.username}" already exists on site "${siteId}"`);
+    await tx.shoppers.insert(row);
   });
   return (await listShoppers(ctx, siteId)).find((s) => s.id === row.id) as ShopperInfo;
 }
@@ -161,8 +146,7 @@ export async function createShopper(ctx: Ctx, siteId: string, shopper: ShopperSe
 /** A shopper of a site by username or, failing that, external reference id. */
 export async function findShopper(ctx: Ctx, siteId: string, ref: string): Promise<ShopperInfo> {
   await requireSite(ctx, siteId);
-  const rows = await ctx.db.selectFrom('shoppers').select(['id', 'username']).where('site_id', '=', siteId)
-    .where((eb) => eb.or([eb('username', '=', ref), eb('external_ref', '=', ref)])).execute();
+  const rows = await ctx.store.shoppers.findByRef(siteId, ref);
   // A username match wins over an external reference that happens to be spelled the same.
   const row = rows.find((r) => r.username === ref) ?? rows[0];
   if (row === undefined) throw new AdminError(`no shopper "${ref}" on site "${siteId}" (neither username nor external reference id)`);
@@ -183,18 +167,14 @@ export interface ProductInfo {
 
 export async function listProducts(ctx: Ctx, siteId: string): Promise<ProductInfo[]> {
   await requireSite(ctx, siteId);
-  const rows = await ctx.db.selectFrom('products').selectAll().where('site_id', '=', siteId).orderBy('id').execute();
+  const rows = await ctx.store.catalogue.list(siteId);
   return rows.map((r) => ({ site: r.site_id, id: r.id, name: r.name, price: r.price }));
 }
 
 export async function createProduct(ctx: Ctx, siteId: string, product: ProductSeed): Promise<ProductInfo> {
-  await ctx.db.transaction().execute(async (trx) => {
-    const site = await trx.selectFrom('sites').select('id').where('id', '=', siteId).executeTakeFirst();
-    if (site === undefined) throw new AdminError(`no site "${siteId}"`);
-    const existing = await trx.selectFrom('products').select('id').where('site_id', '=', siteId).where('id', '=', product.id).executeTakeFirst();
-    if (existing !== undefined) throw new AdminError(`product "${product.id}" already exists on site "${siteId}"`);
-    await trx.insertInto('products').values({ site_id: siteId, ...product }).execute();
-  });
+  const created = await ctx.store.sites.createProduct({ site_id: siteId, ...product });
+  if (created === 'no-site') throw new AdminError(`no site "${siteId}"`);
+  if (created === 'exists') throw new AdminError(`product "${product.id}" already exists on site "${siteId}"`);
   return { site: siteId, ...product };
 }
 
@@ -223,8 +203,7 @@ async function summarize(ctx: Ctx, session: SessionRow): Promise<SessionSummary>
   const now = ctx.now();
   let shopper: SessionSummary['shopper'] = { kind: 'anonymous' };
   if (session.shopper_id !== null) {
-    const row = await ctx.db.selectFrom('shoppers').select(['id', 'username', 'external_ref'])
-      .where('id', '=', session.shopper_id).executeTakeFirst();
+    const row = await ctx.store.shoppers.brief(session.shopper_id);
     shopper = {
       kind: row?.username ? 'registered' : 'external',
       id: session.shopper_id, username: row?.username ?? null, externalReferenceId: row?.external_ref ?? null
@@ -244,42 +223,28 @@ async function summarize(ctx: Ctx, session: SessionRow): Promise<SessionSummary>
 /** The live sessions of a site, newest first, optionally of one shopper. */
 export async function listSessions(ctx: Ctx, siteId: string, shopperRef: string | null, limit = 100): Promise<SessionSummary[]> {
   await requireSite(ctx, siteId);
-  let query = ctx.db.selectFrom('sessions').selectAll().where('site_id', '=', siteId).where('expires_at', '>', ctx.now());
-  if (shopperRef !== null) {
-    const shopper = await findShopper(ctx, siteId, shopperRef);
-    query = query.where('shopper_id', '=', shopper.id);
-  }
-  const rows = await query.orderBy('created_at', 'desc').orderBy('id').limit(limit).execute();
+  const shopperId = shopperRef === null ? null : (await findShopper(ctx, siteId, shopperRef)).id;
+  const rows = await ctx.store.sites.liveSessions(siteId, ctx.now(), shopperId, limit);
   const out: SessionSummary[] = [];
   for (const row of rows) out.push(await summarize(ctx, row));
   return out;
 }
 
-function count(rows: { n: number | string | bigint }[]): number {
-  return Number(rows[0]?.n ?? 0);
-}
-
 export async function describeSession(ctx: Ctx, sessionId: string): Promise<SessionDetails> {
-  const session = await getSession(ctx.db, sessionId);
+  const session = await getSession(ctx.store, sessionId);
   if (session === null) throw new AdminError(`no session "${sessionId}"`);
   const summary = await summarize(ctx, session);
   const now = ctx.now();
+  const counts = await ctx.store.sites.liveCounts(session, now);
   const live = { cookies: 0, sessionTokens: 0, accessTokens: 0, refreshTokens: 0 };
   if (summary.status === 'live') {
-    const handles = await ctx.db.selectFrom('handles').select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('session_id', '=', session.id).where('epoch', '=', session.epoch).groupBy('kind').execute();
-    live.cookies = count(handles.filter((h) => h.kind === 'cookie'));
-    live.sessionTokens = count(handles.filter((h) => h.kind === 'session_token'));
-    live.accessTokens = count(await ctx.db.selectFrom('access_tokens').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('session_id', '=', session.id).where('epoch', '=', session.epoch).where('revoked_reason', 'is', null).execute());
+    live.cookies = counts.cookies;
+    live.sessionTokens = counts.sessionTokens;
+    live.accessTokens = counts.accessTokens;
   }
   // A signed-in shopper's refresh token outlives its session (the refresh grant opens a new one).
-  if (summary.status === 'live' || session.shopper_id !== null) {
-    live.refreshTokens = count(await ctx.db.selectFrom('refresh_tokens').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('session_id', '=', session.id).where('epoch', '=', session.epoch).where('revoked_reason', 'is', null)
-      .where('spent_at', 'is', null).where('expires_at', '>', now).execute());
-  }
-  const cartRow = await ctx.db.selectFrom('carts').selectAll().where('id', '=', session.cart_id).executeTakeFirst();
-  const cart = cartRow === undefined ? null : await viewCart(ctx.db, session, cartRow);
+  if (summary.status === 'live' || session.shopper_id !== null) live.refreshTokens = counts.refreshTokens;
+  const cartRow = await ctx.store.carts.get(session.cart_id);
+  const cart = cartRow === null ? null : await viewCart(ctx.store, session, cartRow);
   return { ...summary, live, cart };
 }

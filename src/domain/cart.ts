@@ -2,7 +2,8 @@ import { randomHex } from '../crypto.js';
 import { Conflict, InvalidToken, NotFound, ShopperInvalidRequest } from '../errors.js';
 import { ensureCartRow, MAX_QUANTITY } from './carts.js';
 import type { Ctx } from './context.js';
-import type { Executor, Session } from './sessions.js';
+import type { Session } from './sessions.js';
+import type { Store } from '../store/port.js';
 import type { CartRow as StoredCart } from '../store/rows.js';
 import type { OrderRow } from './orders.js';
 import { emitEvent } from './events.js';
@@ -78,30 +79,36 @@ export function parseVersion(raw: string | undefined): number | null {
  * The session's active cart row: session.cart_id, or — when that cart was submitted or merged —
  * a newly allocated cart that the session now points at. Returns the (possibly updated) session.
  */
-export async function activeCart(ctx: Ctx, db: Executor, session: Session): Promise<{ session: Session; cart: CartRow }> {
-  const current = await db.selectFrom('sessions').select(['cart_id', 'epoch']).where('id', '=', session.id).executeTakeFirst();
-  if (current !== undefined && current.epoch !== session.epoch) {
+export async function activeCart(ctx: Ctx, db: Store, session: Session): Promise<{ session: Session; cart: CartRow }> {
+  const current = await db.sessions.cartOf(session.id);
+  if (current !== null && current.epoch !== session.epoch) {
     // Re-keyed (a login) since the caller's handle was checked: the cart is the signed-in
     // shopper's now, out of reach of a handle made before.
     throw new InvalidToken('rekeyed');
   }
-  let live: Session = current === undefined ? session : { ...session, cart_id: current.cart_id };
+  let live: Session = current === null ? session : { ...session, cart_id: current.cart_id };
   await ensureCartRow(ctx, live, db);
-  let cart = await db.selectFrom('carts').selectAll().where('id', '=', live.cart_id).executeTakeFirstOrThrow();
+  let cart = await mustGetCart(db, live.cart_id);
   if (cart.status !== 'active') {
     live = await newCartFor(ctx, db, live);
-    cart = await db.selectFrom('carts').selectAll().where('id', '=', live.cart_id).executeTakeFirstOrThrow();
+    cart = await mustGetCart(db, live.cart_id);
   }
   return { session: live, cart };
 }
 
-async function newCartFor(ctx: Ctx, db: Executor, session: Session): Promise<Session> {
+/** A cart row ensured just before (in the same transaction). */
+async function mustGetCart(db: Store, id: string): Promise<CartRow> {
+  const cart = await db.carts.get(id);
+  if (cart === null) throw new Error(`cart ${id} is gone`);
+  return cart;
+}
+
+async function newCartFor(ctx: Ctx, db: Store, session: Session): Promise<Session> {
   const next: Session = { ...session, cart_id: randomHex(16) };
   // Only replaces the cart id this caller saw: a racing caller that already moved the session on wins.
-  const moved = await db.updateTable('sessions').set({ cart_id: next.cart_id })
-    .where('id', '=', session.id).where('cart_id', '=', session.cart_id).executeTakeFirst();
-  if (Number(moved.numUpdatedRows) !== 1) {
-    const current = await db.selectFrom('sessions').select('cart_id').where('id', '=', session.id).executeTakeFirstOrThrow();
+  if (!await db.sessions.moveCart(session.id, session.cart_id, next.cart_id)) {
+    const current = await db.sessions.cartOf(session.id);
+    if (current === null) throw new InvalidToken('expired');
     const winner: Session = { ...session, cart_id: current.cart_id };
     await ensureCartRow(ctx, winner, db);
     return winner;
@@ -111,14 +118,8 @@ async function newCartFor(ctx: Ctx, db: Executor, session: Session): Promise<Ses
 }
 
 /** The cart with its lines, prices from the catalogue. */
-export async function viewCart(db: Executor, session: Session, cart: CartRow): Promise<CartView> {
-  const rows = await db.selectFrom('line_items')
-    .innerJoin('products', (join) => join.onRef('products.id', '=', 'line_items.product_id').on('products.site_id', '=', cart.site_id))
-    .select(['line_items.id as id', 'line_items.product_id as productId', 'line_items.quantity as quantity', 'line_items.created_at as createdAt',
-      'products.name as name', 'products.price as price'])
-    .where('line_items.cart_id', '=', cart.id)
-    .orderBy('line_items.created_at').orderBy('line_items.id')
-    .execute();
+export async function viewCart(db: Store, session: Session, cart: CartRow): Promise<CartView> {
+  const rows = await db.carts.pricedLines(cart.id, cart.site_id);
   let subtotal = 0;
   let itemCount = 0;
   const lines = rows.map((row) => {
@@ -132,7 +133,7 @@ export async function viewCart(db: Executor, session: Session, cart: CartRow): P
 
 /** Reads the session's active cart (allocating one if needed). */
 export async function getActiveCart(ctx: Ctx, session: Session): Promise<{ session: Session; view: CartView }> {
-  return await ctx.db.transaction().execute(async (trx) => {
+  return await ctx.store.transaction(async (trx) => {
     const { session: live, cart } = await activeCart(ctx, trx, session);
     return { session: live, view: await viewCart(trx, live, cart) };
   });
@@ -143,21 +144,17 @@ async function changeCart(
   ctx: Ctx,
   session: Session,
   expectedVersion: number | null,
-  change: (trx: Executor, cart: CartRow) => Promise<boolean>,
+  change: (trx: Store, cart: CartRow) => Promise<boolean>,
   channel: CartChannel = 'api'
 ): Promise<{ session: Session; view: CartView }> {
-  return await ctx.db.transaction().execute(async (trx) => {
+  return await ctx.store.transaction(async (trx) => {
     const { session: live, cart } = await activeCart(ctx, trx, session);
     if (expectedVersion !== null && expectedVersion !== cart.version) {
       throw new Conflict('concurrent-cart-modification-failure', `The cart was changed by another request (version ${cart.version}, expected ${expectedVersion})`);
     }
     const changed = await change(trx, cart);
     if (changed) {
-      const bumped = await trx.updateTable('carts')
-        .set((eb) => ({ version: eb('version', '+', 1), updated_at: ctx.now() }))
-        .where('id', '=', cart.id).where('version', '=', cart.version).where('status', '=', 'active')
-        .executeTakeFirst();
-      if (Number(bumped.numUpdatedRows) !== 1) {
+      if (!await trx.carts.bumpVersion(cart.id, cart.version, ctx.now())) {
         throw new Conflict('concurrent-cart-modification-failure', 'The cart was changed by another request');
       }
       // The app built the cart through the API; a change on the hosted pages is news to it.
@@ -165,32 +162,30 @@ async function changeCart(
         await emitEvent(ctx, trx, 'cart.updated', { siteId: live.site_id, sessionId: live.id, cartId: cart.id, version: cart.version + 1 });
       }
     }
-    const fresh = await trx.selectFrom('carts').selectAll().where('id', '=', cart.id).executeTakeFirstOrThrow();
+    const fresh = await mustGetCart(trx, cart.id);
     return { session: live, view: await viewCart(trx, live, fresh) };
   });
 }
 
-async function requireProduct(db: Executor, siteId: string, productId: string): Promise<void> {
-  const product = productId.length > 200 ? undefined
-    : await db.selectFrom('products').select('id').where('site_id', '=', siteId).where('id', '=', productId).executeTakeFirst();
-  if (product === undefined) {
+async function requireProduct(db: Store, siteId: string, productId: string): Promise<void> {
+  const product = productId.length > 200 ? null : await db.catalogue.find(siteId, productId);
+  if (product === null) {
     throw new NotFound(`Product "${productId.slice(0, 64)}" not found`);
   }
 }
 
-async function addOne(ctx: Ctx, trx: Executor, cart: CartRow, productId: string, quantity: number): Promise<void> {
+async function addOne(ctx: Ctx, trx: Store, cart: CartRow, productId: string, quantity: number): Promise<void> {
   await requireProduct(trx, cart.site_id, productId);
-  const existing = await trx.selectFrom('line_items').select(['id', 'quantity'])
-    .where('cart_id', '=', cart.id).where('product_id', '=', productId).executeTakeFirst();
-  if (existing === undefined) {
-    await trx.insertInto('line_items').values({ id: randomHex(8), cart_id: cart.id, product_id: productId, quantity, created_at: ctx.now() }).execute();
+  const existing = await trx.carts.lineOfProduct(cart.id, productId);
+  if (existing === null) {
+    await trx.carts.addLine({ id: randomHex(8), cart_id: cart.id, product_id: productId, quantity, created_at: ctx.now() });
     return;
   }
   const total = existing.quantity + quantity;
   if (total > MAX_QUANTITY) {
     throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
   }
-  await trx.updateTable('line_items').set({ quantity: total }).where('id', '=', existing.id).execute();
+  await trx.carts.setQuantity(existing.id, total);
 }
 
 /** Adds `quantity` of a product (to its existing line if any). */
@@ -208,10 +203,9 @@ export async function addProducts(ctx: Ctx, session: Session, items: Array<{ pro
   }, channel);
 }
 
-async function requireLine(trx: Executor, cartId: string, lineItemId: string): Promise<{ id: string; quantity: number }> {
-  const line = lineItemId.length > 64 ? undefined
-    : await trx.selectFrom('line_items').select(['id', 'quantity']).where('cart_id', '=', cartId).where('id', '=', lineItemId).executeTakeFirst();
-  if (line === undefined) {
+async function requireLine(trx: Store, cartId: string, lineItemId: string): Promise<{ id: string; quantity: number }> {
+  const line = lineItemId.length > 64 ? null : await trx.carts.line(cartId, lineItemId);
+  if (line === null) {
     throw new NotFound(`Line item "${lineItemId.slice(0, 64)}" not found`);
   }
   return line;
@@ -226,7 +220,7 @@ export async function updateLine(ctx: Ctx, session: Session, lineItemId: string,
       throw new ShopperInvalidRequest(`Quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
     }
     if (next === line.quantity) return false;
-    await trx.updateTable('line_items').set({ quantity: next }).where('id', '=', line.id).execute();
+    await trx.carts.setQuantity(line.id, next);
     return true;
   }, channel);
 }
@@ -236,11 +230,10 @@ export async function removeLines(ctx: Ctx, session: Session, lineItemId: string
   return await changeCart(ctx, session, expectedVersion, async (trx, cart) => {
     if (lineItemId !== null) {
       const line = await requireLine(trx, cart.id, lineItemId);
-      await trx.deleteFrom('line_items').where('id', '=', line.id).execute();
+      await trx.carts.removeLine(line.id);
       return true;
     }
-    const deleted = await trx.deleteFrom('line_items').where('cart_id', '=', cart.id).executeTakeFirst();
-    return Number(deleted.numDeletedRows) > 0;
+    return await trx.carts.clear(cart.id) > 0;
   }, channel);
 }
 
@@ -249,7 +242,7 @@ export async function removeLines(ctx: Ctx, session: Session, lineItemId: string
  * cart. An empty cart cannot be submitted (409 cart-empty).
  */
 export async function submitCart(ctx: Ctx, session: Session, details: Record<string, unknown>, expectedVersion: number | null = null): Promise<OrderRow> {
-  return await ctx.db.transaction().execute(async (trx) => {
+  return await ctx.store.transaction(async (trx) => {
     const { session: live, cart } = await activeCart(ctx, trx, session);
     if (expectedVersion !== null && expectedVersion !== cart.version) {
       throw new Conflict('concurrent-cart-modification-failure', `The cart was changed by another request (version ${cart.version}, expected ${expectedVersion})`);
@@ -258,9 +251,7 @@ export async function submitCart(ctx: Ctx, session: Session, details: Record<str
     if (view.lines.length === 0) {
       throw new Conflict('cart-empty', 'The cart is empty; add a product before submitting');
     }
-    const closed = await trx.updateTable('carts').set((eb) => ({ status: 'submitted' as const, version: eb('version', '+', 1), updated_at: ctx.now() }))
-      .where('id', '=', cart.id).where('status', '=', 'active').where('version', '=', cart.version).executeTakeFirst();
-    if (Number(closed.numUpdatedRows) !== 1) {
+    if (!await trx.carts.close(cart.id, cart.version, 'submitted', ctx.now())) {
       throw new Conflict('concurrent-cart-modification-failure', 'The cart was changed by another request');
     }
     const order: OrderRow = {
@@ -275,7 +266,7 @@ export async function submitCart(ctx: Ctx, session: Session, details: Record<str
       details: JSON.stringify(details),
       created_at: ctx.now()
     };
-    await trx.insertInto('orders').values(order).execute();
+    await trx.orders.insert(order);
     await emitEvent(ctx, trx, 'order.placed', { siteId: order.site_id, sessionId: order.session_id, orderId: order.id, total: order.total, currency: order.currency });
     await newCartFor(ctx, trx, live);
     return order;

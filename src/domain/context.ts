@@ -1,8 +1,8 @@
-import type { DB } from '../store/open.js';
+import type { Store } from '../store/port.js';
 
 /** What domain code needs: storage, the server secret and a clock (injectable for tests). */
 export interface Ctx {
-  db: DB;
+  store: Store;
   secret: string;
   now: () => number;
 }

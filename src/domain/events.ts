@@ -1,12 +1,10 @@
 import { randomHex, timePrefix } from '../crypto.js';
-import type { DB } from '../store/open.js';
-import type { Executor } from '../store/rows.js';
-import { writeEvent } from '../store/webhooks.js';
+import type { Store } from '../store/port.js';
 import type { Ctx } from './context.js';
 
 /**
- * Webhook events: written to the outbox in the transaction of the change they report (`db` is
- * that transaction), so an event is never lost and never sent for a change that rolled back. The
+ * Webhook events: written to the outbox in the transaction of the change they report (`tx` is
+ * that transaction's Store), so an event is never lost and never sent for a change that rolled back. The
  * dispatcher (src/webhooks/) delivers them. Every `data` carries `siteId` and `sessionId`, and ids
  * only: never a token, code or password.
  */
@@ -32,33 +30,33 @@ export function eventId(now: number): string {
 }
 
 // The dispatcher of each database in this process, woken after a change wrote events.
-const wakers = new WeakMap<DB, () => void>();
+const wakers = new WeakMap<Store, () => void>();
 
-/** Registers the function that wakes `db`'s dispatcher (one per database in this process). */
-export function onEventsWritten(db: DB, wake: (() => void) | null): void {
-  if (wake === null) wakers.delete(db);
-  else wakers.set(db, wake);
+/** Registers the function that wakes `store`'s dispatcher (one per database in this process). */
+export function onEventsWritten(store: Store, wake: (() => void) | null): void {
+  if (wake === null) wakers.delete(store);
+  else wakers.set(store, wake);
 }
 
 /**
- * Writes one event inside the change's transaction `db`: nothing when no endpoint of the site
+ * Writes one event inside the change's transaction `tx`: nothing when no endpoint of the site
  * subscribes to it. The local dispatcher is woken to look once the change has committed.
  */
-export async function emitEvent(ctx: Ctx, db: Executor, type: EventType, data: EventData): Promise<void> {
+export async function emitEvent(ctx: Ctx, tx: Store, type: EventType, data: EventData): Promise<void> {
   const now = ctx.now();
   const id = eventId(now);
   const body = JSON.stringify({ type, timestamp: new Date(now).toISOString(), data });
-  const written = await writeEvent(db, { id, siteId: data.siteId, sessionId: data.sessionId, type, body, now });
-  if (written > 0) wakers.get(ctx.db)?.();
+  const written = await tx.webhooks.writeEvent({ id, siteId: data.siteId, sessionId: data.sessionId, type, body, now });
+  if (written > 0) wakers.get(ctx.store)?.();
 }
 
 /** `session.ended` for a session, with why. */
-export async function emitSessionEnded(ctx: Ctx, db: Executor, session: { id: string; site_id: string }, reason: EndReason): Promise<void> {
-  await emitEvent(ctx, db, 'session.ended', { siteId: session.site_id, sessionId: session.id, reason });
+export async function emitSessionEnded(ctx: Ctx, tx: Store, session: { id: string; site_id: string }, reason: EndReason): Promise<void> {
+  await emitEvent(ctx, tx, 'session.ended', { siteId: session.site_id, sessionId: session.id, reason });
 }
 
 /** A sign-in on a session (grant or hosted page): `session.authenticated`, and `session.rekeyed` when its keys changed. */
-export async function emitSignedIn(ctx: Ctx, db: Executor, session: { id: string; site_id: string; epoch: number }, shopperId: string, rekeyed: boolean): Promise<void> {
-  await emitEvent(ctx, db, 'session.authenticated', { siteId: session.site_id, sessionId: session.id, shopperId });
-  if (rekeyed) await emitEvent(ctx, db, 'session.rekeyed', { siteId: session.site_id, sessionId: session.id, shopperId });
+export async function emitSignedIn(ctx: Ctx, tx: Store, session: { id: string; site_id: string; epoch: number }, shopperId: string, rekeyed: boolean): Promise<void> {
+  await emitEvent(ctx, tx, 'session.authenticated', { siteId: session.site_id, sessionId: session.id, shopperId });
+  if (rekeyed) await emitEvent(ctx, tx, 'session.rekeyed', { siteId: session.site_id, sessionId: session.id, shopperId });
 }

@@ -1,9 +1,10 @@
 import { InvalidGrant, LimitedTokenInvalid, ServiceError, TOKEN_REASONS, WrongPassword } from '../errors.js';
 import { randomHex, verifyPassword } from '../crypto.js';
 import type { Ctx } from './context.js';
+import type { Store } from '../store/port.js';
 import { attachShopperCart } from './carts.js';
 import { emitSignedIn } from './events.js';
-import { createSession, getSession, mintCookie, rekeySession, resolveHandle, type Executor, type Resolved, type Session } from './sessions.js';
+import { createSession, getSession, mintCookie, rekeySession, resolveHandle, type Resolved, type Session } from './sessions.js';
 import type { ApiKey, Site } from './sites.js';
 import { exchangeSessionTokenAtOnce, findAccessToken, issueOnNewSession, issueOnSession, issueTokens, validateAccessToken, type IssuedTokens } from './tokens.js';
 
@@ -81,7 +82,7 @@ async function namedByProofGrant(ctx: Ctx, site: Site, ref: SessionRef): Promise
       return { session: await sessionOfLimitedToken(ctx, site, ref.limitedToken), rekeyed: false };
     } catch (err) {
       const row = err instanceof LimitedTokenInvalid && err.description.endsWith(TOKEN_REASONS.rekeyed) ? await findAccessToken(ctx, ref.limitedToken) : null;
-      const session = row === null ? null : await getSession(ctx.db, row.session_id);
+      const session = row === null ? null : await getSession(ctx.store, row.session_id);
       if (row === null || session === null || row.site_id !== site.id || row.kind !== 'limited' || row.revoked_reason !== null || session.expires_at <= ctx.now()) throw err;
       return { session, rekeyed: true };
     }
@@ -132,18 +133,25 @@ export function passwordCandidates(password: string): string[] {
   return candidates;
 }
 
+/** The session as stored now, inside a login's transaction; gone means it expired and was swept. */
+async function mustGet(store: Store, id: string): Promise<Session> {
+  const session = await getSession(store, id);
+  if (session === null) throw new InvalidGrant(TOKEN_REASONS.expired);
+  return session;
+}
+
 /**
  * The one login path (password grant, external grant, hosted-page sign-in): re-keys the named
  * session for the shopper and carries its cart, then `finish` hands out the new handles (a token
  * pair, or the browser's new cookie) in the same transaction.
  */
-async function logInOnSession<T>(ctx: Ctx, site: Site, named: NamedSession | null, shopperId: string, ip: string | null, finish: (trx: Executor, session: Session) => Promise<T>): Promise<T> {
+async function logInOnSession<T>(ctx: Ctx, site: Site, named: NamedSession | null, shopperId: string, ip: string | null, finish: (trx: Store, session: Session) => Promise<T>): Promise<T> {
   const existing = named?.session ?? null;
-  return await ctx.db.transaction().execute(async (trx) => {
+  return await ctx.store.transaction(async (trx) => {
     let session: Session;
     if (named !== null && named.rekeyed) {
       // The shopper's own session, already signed in: join it as it is now (no second re-key).
-      const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', named.session.id).executeTakeFirstOrThrow();
+      const fresh = await mustGet(trx, named.session.id);
       if (fresh.shopper_id !== shopperId || fresh.expires_at <= ctx.now()) {
         throw new InvalidGrant(TOKEN_REASONS.rekeyed);
       }
@@ -151,12 +159,12 @@ async function logInOnSession<T>(ctx: Ctx, site: Site, named: NamedSession | nul
     }
     if (existing !== null && (existing.shopper_id === null || existing.shopper_id === shopperId)) {
       // Re-read inside the transaction: a concurrent login may have re-keyed it already.
-      const fresh = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
+      const fresh = await mustGet(trx, existing.id);
       const rekeyed = fresh.epoch === existing.epoch ? await rekeySession(ctx, trx, fresh, shopperId, ip) : null;
       if (rekeyed === null) {
         // A concurrent login re-keyed it first. Its own shopper (proved by this grant) joins the
         // session as that login left it; anyone else's handle is dead.
-        const now = await trx.selectFrom('sessions').selectAll().where('id', '=', existing.id).executeTakeFirstOrThrow();
+        const now = await mustGet(trx, existing.id);
         if (now.shopper_id !== shopperId || now.expires_at <= ctx.now()) {
           throw new InvalidGrant(TOKEN_REASONS.rekeyed);
         }
@@ -192,8 +200,7 @@ export async function signInBrowser(ctx: Ctx, site: Site, username: string, pass
 
 /** The shopper a username and password prove, or WrongPassword (plain or base64 passwords). */
 async function verifiedShopper(ctx: Ctx, site: Site, username: string, password: string): Promise<string> {
-  const shopper = await ctx.db.selectFrom('shoppers').select(['id', 'password_hash'])
-    .where('site_id', '=', site.id).where('username', '=', username).executeTakeFirst();
+  const shopper = await ctx.store.shoppers.byUsername(site.id, username);
   let ok = false;
   for (const candidate of passwordCandidates(password)) {
     // verifyPassword runs scrypt even for an unknown user, so timing does not reveal usernames.
@@ -202,7 +209,7 @@ async function verifiedShopper(ctx: Ctx, site: Site, username: string, password:
       break;
     }
   }
-  if (!ok || shopper === undefined) {
+  if (!ok || shopper === null) {
     throw new WrongPassword();
   }
   return shopper.id;
@@ -213,10 +220,10 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
   const named = await namedByProofGrant(ctx, site, ref);
   if (named?.rekeyed === true) {
     // Checked before the shopper is created on first use: a refused grant writes nothing.
-    const known = await ctx.db.selectFrom('shoppers').select('id').where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirst();
-    checkRekeyedFor(named, ref, known?.id);
+    const known = await ctx.store.shoppers.byExternalRef(site.id, externalRef);
+    checkRekeyedFor(named, ref, known ?? undefined);
   }
-  await ctx.db.insertInto('shoppers').values({
+  await ctx.store.shoppers.insertIfNewExternal({
     id: randomHex(16),
     site_id: site.id,
     username: null,
@@ -228,10 +235,10 @@ export async function externalGrant(ctx: Ctx, site: Site, key: ApiKey, externalR
     locale: null,
     currency: null,
     created_at: ctx.now()
-  }).onConflict((oc) => oc.columns(['site_id', 'external_ref']).doNothing()).execute();
-  const shopper = await ctx.db.selectFrom('shoppers').select('id')
-    .where('site_id', '=', site.id).where('external_ref', '=', externalRef).executeTakeFirstOrThrow();
-  return await logInOnSession(ctx, site, named, shopper.id, ref.ip ?? null, async (trx, session) => await issueTokens(ctx, trx, site, key, session, 'full'));
+  });
+  const shopperId = await ctx.store.shoppers.byExternalRef(site.id, externalRef);
+  if (shopperId === null) throw new Error('the external shopper was neither stored nor found');
+  return await logInOnSession(ctx, site, named, shopperId, ref.ip ?? null, async (trx, session) => await issueTokens(ctx, trx, site, key, session, 'full'));
 }
 
 /**

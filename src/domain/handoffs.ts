@@ -9,13 +9,13 @@ export const HANDOFF_TTL_MS = 60_000;
 /** A single-use handoff code for the session (web checkout → hosted pages); only its hash is stored. */
 export async function createHandoff(ctx: Ctx, session: Session): Promise<string> {
   const code = randomHex(32);
-  await ctx.db.insertInto('handoff_codes').values({
+  await ctx.store.handoffs.insert({
     hash: hashSecret(ctx.secret, 'handoff', code),
     session_id: session.id,
     epoch: session.epoch,
     expires_at: ctx.now() + HANDOFF_TTL_MS,
     used_at: null
-  }).execute();
+  });
   return code;
 }
 
@@ -26,11 +26,8 @@ export async function createHandoff(ctx: Ctx, session: Session): Promise<string>
 export async function peekHandoff(ctx: Ctx, siteId: string, code: string): Promise<Session | null> {
   if (!/^[0-9a-f]{64}$/.test(code)) return null;
   const now = ctx.now();
-  const row = await ctx.db.selectFrom('handoff_codes').innerJoin('sessions', 'sessions.id', 'handoff_codes.session_id')
-    .selectAll('sessions').select('handoff_codes.epoch as code_epoch')
-    .where('handoff_codes.hash', '=', hashSecret(ctx.secret, 'handoff', code))
-    .where('handoff_codes.used_at', 'is', null).where('handoff_codes.expires_at', '>', now).executeTakeFirst();
-  if (row === undefined) return null;
+  const row = await ctx.store.handoffs.peek(hashSecret(ctx.secret, 'handoff', code), now);
+  if (row === null) return null;
   const { code_epoch, ...session } = row;
   if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
   return session;
@@ -45,16 +42,12 @@ export async function consumeHandoff(ctx: Ctx, siteId: string, code: string): Pr
   const now = ctx.now();
   const hash = hashSecret(ctx.secret, 'handoff', code);
   // One transaction with the `handoff.redeemed` event: the app's receipt that the browser arrived.
-  return await ctx.db.transaction().execute(async (trx) => {
-    const used = await trx.updateTable('handoff_codes').set({ used_at: now })
-      .where('hash', '=', hash).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
-    if (Number(used.numUpdatedRows) !== 1) return null;
-    const row = await trx.selectFrom('handoff_codes').innerJoin('sessions', 'sessions.id', 'handoff_codes.session_id')
-      .selectAll('sessions').select('handoff_codes.epoch as code_epoch').where('handoff_codes.hash', '=', hash).executeTakeFirst();
-    if (row === undefined) return null;
+  return await ctx.store.transaction(async (tx) => {
+    const row = await tx.handoffs.consume(hash, now);
+    if (row === null) return null;
     const { code_epoch, ...session } = row;
     if (code_epoch !== session.epoch || session.expires_at <= now || session.site_id !== siteId) return null;
-    await emitEvent(ctx, trx, 'handoff.redeemed', { siteId: session.site_id, sessionId: session.id });
+    await emitEvent(ctx, tx, 'handoff.redeemed', { siteId: session.site_id, sessionId: session.id });
     return session;
   });
 }

@@ -1,7 +1,6 @@
-import { databaseAnswers as answers } from '../store/health.js';
 import type { Ctx } from './context.js';
 
 /** True when the database answers a trivial query (readiness). */
 export async function databaseAnswers(ctx: Ctx): Promise<boolean> {
-  return await answers(ctx.db);
+  return await ctx.store.ready();
 }

@@ -7,9 +7,7 @@ export type OrderRow = StoredOrder;
 
 /** Orders: a shopper's on every session, an anonymous session's own. Written by submitCart (cart.ts). */
 export async function listOrders(ctx: Ctx, session: Session): Promise<OrderRow[]> {
-  let query = ctx.db.selectFrom('orders').selectAll().where('site_id', '=', session.site_id);
-  query = session.shopper_id !== null ? query.where('shopper_id', '=', session.shopper_id) : query.where('session_id', '=', session.id);
-  return await query.orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+  return await ctx.store.orders.list(session.site_id, session.shopper_id !== null ? { shopperId: session.shopper_id } : { sessionId: session.id });
 }
 
 export async function getOrder(ctx: Ctx, session: Session, orderId: string): Promise<OrderRow> {
@@ -22,6 +20,5 @@ export async function getOrder(ctx: Ctx, session: Session, orderId: string): Pro
 
 /** The most recent order placed on this session (the thank-you page). */
 export async function lastOrderOfSession(ctx: Ctx, session: Session): Promise<OrderRow | null> {
-  return (await ctx.db.selectFrom('orders').selectAll().where('session_id', '=', session.id)
-    .orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst()) ?? null;
+  return await ctx.store.orders.lastOfSession(session.id);
 }

@@ -77,13 +77,7 @@ export interface RegisteredShopper {
 
 /** Which unique field of a site a new or changed shopper would clash on, or null. */
 export async function takenField(ctx: Ctx, siteId: string, fields: { username?: string; externalRef?: string }, exceptId?: string): Promise<'username' | 'externalReferenceId' | null> {
-  const rows = await ctx.db.selectFrom('shoppers').select(['id', 'username', 'external_ref']).where('site_id', '=', siteId)
-    .where((eb) => {
-      const ors = [];
-      if (fields.username !== undefined) ors.push(eb('username', '=', fields.username));
-      if (fields.externalRef !== undefined) ors.push(eb('external_ref', '=', fields.externalRef));
-      return eb.or(ors);
-    }).execute();
+  const rows = await ctx.store.shoppers.matching(siteId, fields);
   const others = rows.filter((r) => r.id !== exceptId);
   if (fields.username !== undefined && others.some((r) => r.username === fields.username)) return 'username';
   if (fields.externalRef !== undefined && others.some((r) => r.external_ref === fields.externalRef)) return 'externalReferenceId';
@@ -118,10 +112,10 @@ export async function registerShopper(ctx: Ctx, site: Site, input: Registration)
   const id = randomHex(16);
   const passwordHash = await hashPassword(password);
   try {
-    await ctx.db.insertInto('shoppers').values({
+    await ctx.store.shoppers.insert({
       id, site_id: site.id, username, password_hash: passwordHash, external_ref: externalRef ?? null,
       first_name: firstName, last_name: lastName, email, locale: null, currency: null, created_at: ctx.now()
-    }).execute();
+    });
   } catch (err) {
     // A concurrent registration took the name between the check and the insert (unique index).
     const again = await takenField(ctx, site.id, externalRef === undefined ? { username } : { username, externalRef });

@@ -1,6 +1,5 @@
 import { hashSecret, randomHex } from '../crypto.js';
 import { InvalidGrant, InvalidRequest, printable } from '../errors.js';
-import { adoptHandoffReturn, insertHandoffReturn, insertReturnCode, sessionReturnTarget, spendReturnCode } from '../store/return-codes.js';
 import type { Ctx } from './context.js';
 import { HANDOFF_TTL_MS } from './handoffs.js';
 import { RETURN_URL_MAX, RETURN_URL_PATTERN } from './seed-schema.js';
@@ -60,7 +59,7 @@ export function checkReturnUrl(site: Site, url: string): void {
 /** Remembers a new handoff code's return URL and the key that asked, for as long as the code lives. */
 export async function rememberHandoffReturn(ctx: Ctx, handoffCode: string, returnUrl: string, apiKey: string): Promise<void> {
   const now = ctx.now();
-  await insertHandoffReturn(ctx.db, hashSecret(ctx.secret, 'handoff-return', handoffCode), { apiKey, returnUrl }, now + HANDOFF_TTL_MS, now);
+  await ctx.store.returns.rememberHandoff(hashSecret(ctx.secret, 'handoff-return', handoffCode), { apiKey, returnUrl }, now + HANDOFF_TTL_MS, now);
 }
 
 /** A used handoff code seated a browser on `session`: the session now remembers what the handoff did. */
@@ -68,12 +67,12 @@ export async function adoptHandoffReturnOf(ctx: Ctx, site: Site, handoffCode: st
   const now = ctx.now();
   // As long as the session can live at most: idle expiry moves, the absolute one does not.
   const until = session.created_at + site.ttl_seconds * 1000;
-  await adoptHandoffReturn(ctx.db, hashSecret(ctx.secret, 'handoff-return', handoffCode), session.id, until, now);
+  await ctx.store.returns.adoptHandoff(hashSecret(ctx.secret, 'handoff-return', handoffCode), session.id, until, now);
 }
 
 /** Where this session's way back goes: what its handoff remembered, else the site's `returnUrl` (no key), else null. */
 export async function returnTargetOf(ctx: Ctx, site: Site, session: Session): Promise<ReturnTarget | null> {
-  const remembered = await sessionReturnTarget(ctx.db, session.id, ctx.now());
+  const remembered = await ctx.store.returns.ofSession(session.id, ctx.now());
   if (remembered !== null) return remembered;
   return site.return_url === null ? null : { returnUrl: site.return_url, apiKey: null };
 }
@@ -92,7 +91,7 @@ export async function returnLinkAfterOrder(ctx: Ctx, session: Session, orderId: 
   if (target.apiKey === null) return returnLink(target.returnUrl, orderId, null);
   const code = randomHex(32);
   const now = ctx.now();
-  await insertReturnCode(ctx.db, {
+  await ctx.store.returns.insertCode({
     hash: hashSecret(ctx.secret, 'return-code', code), sessionId: session.id, siteId: session.site_id,
     apiKey: target.apiKey, returnUrl: target.returnUrl, orderId, expiresAt: now + RETURN_CODE_TTL_MS
   }, now);
@@ -110,8 +109,8 @@ export async function redeemReturnCode(ctx: Ctx, site: Site, key: ApiKey, code: 
   if (!RETURN_CODE.test(code)) throw new InvalidGrant(BAD_RETURN_CODE);
   const hash = hashSecret(ctx.secret, 'return-code', code);
   const now = ctx.now();
-  return await ctx.db.transaction().execute(async (trx) => {
-    const sessionId = await spendReturnCode(trx, hash, site.id, { apiKey: key.key, returnUrl: redirectUri }, now);
+  return await ctx.store.transaction(async (trx) => {
+    const sessionId = await trx.returns.spendCode(hash, site.id, { apiKey: key.key, returnUrl: redirectUri }, now);
     if (sessionId === null) throw new InvalidGrant(BAD_RETURN_CODE);
     const session = await getSession(trx, sessionId);
     if (session === null || session.site_id !== site.id || session.expires_at <= now) {

@@ -1,11 +1,11 @@
 import type { NewApiKeyRow, NewShopperRow, NewSiteRow } from '../store/rows.js';
+import type { SeedLogEntry, SeedWrite } from '../store/port.js';
 import { hashPassword, hashSecret, randomHex } from '../crypto.js';
 import type { Ctx } from './context.js';
 import { clearSiteCache } from './sites.js';
 import { returnUrlProblem } from './returns.js';
 import { DEMO_SEED, readSeedFile, seedWebhookProblem, type ApiKeySeed, type Seed, type ShopperSeed, type SiteSeed } from './seed-schema.js';
-import { applyWebhookEntry } from './webhook-secrets.js';
-import { deleteSiteWebhooks } from '../store/webhooks.js';
+import { endpointRowOf } from './webhook-secrets.js';
 
 // The schema and the demo seed have their own file; the seed's callers find them here too.
 export {
@@ -119,7 +119,7 @@ export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean }
   const now = ctx.now();
   const demo = options.demo === true ? 1 : 0;
   const logged = new Map<string, string>();
-  for (const row of await ctx.db.selectFrom('seed_log').select(['kind', 'id', 'digest']).execute()) {
+  for (const row of await ctx.store.seed.log()) {
     logged.set(`${row.kind}\0${row.id}`, row.digest);
   }
   const entry = (kind: EntryKind, id: string, siteId: string, value: unknown): Entry => {
@@ -136,73 +136,54 @@ export async function loadSeed(ctx: Ctx, seed: Seed, options: { demo?: boolean }
     }
   }
   const report: SeedReport = { applied: 0, unchanged: 0 };
-  await ctx.db.transaction().execute(async (trx) => {
-    const remember = async (e: Entry): Promise<void> => {
-      report.applied++;
-      await trx.insertInto('seed_log').values({ kind: e.kind, id: e.id, site_id: e.siteId, digest: e.digest, demo, applied_at: now })
-        .onConflict((oc) => oc.columns(['kind', 'id']).doUpdateSet({ site_id: e.siteId, digest: e.digest, demo, applied_at: now }))
-        .execute();
-    };
-    for (const site of seed.sites) {
-      const { apiKeys, shoppers, products, webhooks, ...settings } = site;
-      const siteEntry = entry('site', site.id, site.id, settings);
-      if (siteEntry.state === 'unchanged') {
-        report.unchanged++;
-      } else {
-        const row = siteRowOf(site);
-        const { id: _id, ...update } = row;
-        await trx.insertInto('sites').values(row)
-          .onConflict((oc) => siteEntry.state === 'new' ? oc.column('id').doNothing() : oc.column('id').doUpdateSet(update)).execute();
-        await remember(siteEntry);
-      }
-      for (const key of apiKeys ?? []) {
-        const keyEntry = entry('key', key.key, site.id, key);
-        if (keyEntry.state === 'unchanged') {
-          report.unchanged++;
-          continue;
-        }
-        const keyRow = apiKeyRowOf(ctx, site.id, key);
-        const { key: _k, ...keyUpdate } = keyRow;
-        await trx.insertInto('api_keys').values(keyRow)
-          .onConflict((oc) => keyEntry.state === 'new' ? oc.column('key').doNothing() : oc.column('key').doUpdateSet(keyUpdate)).execute();
-        await remember(keyEntry);
-      }
-      for (const product of products ?? []) {
-        const productEntry = entry('product', `${site.id}/${product.id}`, site.id, product);
-        if (productEntry.state === 'unchanged') {
-          report.unchanged++;
-          continue;
-        }
-        await trx.insertInto('products').values({ site_id: site.id, ...product })
-          .onConflict((oc) => productEntry.state === 'new' ? oc.columns(['site_id', 'id']).doNothing()
-            : oc.columns(['site_id', 'id']).doUpdateSet({ name: product.name, price: product.price }))
-          .execute();
-        await remember(productEntry);
-      }
-      for (const shopper of shoppers ?? []) {
-        const shopperEntry = entry('shopper', `${site.id}/${shopper.username}`, site.id, shopper);
-        if (shopperEntry.state === 'unchanged') {
-          report.unchanged++;
-          continue;
-        }
-        const shopperRow = shopperRowOf(site.id, shopper, passwordHashes.get(`${site.id}\0${shopper.username}`) as string, now);
-        await trx.insertInto('shoppers').values(shopperRow)
-          .onConflict((oc) => shopperEntry.state === 'new' ? oc.columns(['site_id', 'username']).doNothing()
-            : oc.columns(['site_id', 'username']).doUpdateSet({ first_name: shopperRow.first_name, last_name: shopperRow.last_name, email: shopperRow.email }))
-          .execute();
-        await remember(shopperEntry);
-      }
-      for (const hook of webhooks ?? []) {
-        const hookEntry = entry('webhook', `${site.id}/${hook.url}`, site.id, hook);
-        if (hookEntry.state === 'unchanged') {
-          report.unchanged++;
-          continue;
-        }
-        await applyWebhookEntry(ctx, trx, site.id, hook, hookEntry.state);
-        await remember(hookEntry);
-      }
+  const writes: Array<{ write: SeedWrite; entry: SeedLogEntry }> = [];
+  const apply = (e: Entry, write: SeedWrite): void => {
+    report.applied++;
+    writes.push({ write, entry: { kind: e.kind, id: e.id, site_id: e.siteId, digest: e.digest, demo, applied_at: now } });
+  };
+  for (const site of seed.sites) {
+    const { apiKeys, shoppers, products, webhooks, ...settings } = site;
+    const siteEntry = entry('site', site.id, site.id, settings);
+    if (siteEntry.state === 'unchanged') {
+      report.unchanged++;
+    } else {
+      apply(siteEntry, { kind: 'site', row: siteRowOf(site), replace: siteEntry.state === 'changed' });
     }
-  });
+    for (const key of apiKeys ?? []) {
+      const keyEntry = entry('key', key.key, site.id, key);
+      if (keyEntry.state === 'unchanged') {
+        report.unchanged++;
+        continue;
+      }
+      apply(keyEntry, { kind: 'key', row: apiKeyRowOf(ctx, site.id, key), replace: keyEntry.state === 'changed' });
+    }
+    for (const product of products ?? []) {
+      const productEntry = entry('product', `${site.id}/${product.id}`, site.id, product);
+      if (productEntry.state === 'unchanged') {
+        report.unchanged++;
+        continue;
+      }
+      apply(productEntry, { kind: 'product', row: { site_id: site.id, ...product }, replace: productEntry.state === 'changed' });
+    }
+    for (const shopper of shoppers ?? []) {
+      const shopperEntry = entry('shopper', `${site.id}/${shopper.username}`, site.id, shopper);
+      if (shopperEntry.state === 'unchanged') {
+        report.unchanged++;
+        continue;
+      }
+      const row = shopperRowOf(site.id, shopper, passwordHashes.get(`${site.id}\0${shopper.username}`) as string, now);
+      apply(shopperEntry, { kind: 'shopper', row, replace: shopperEntry.state === 'changed' });
+    }
+    for (const hook of webhooks ?? []) {
+      const hookEntry = entry('webhook', `${site.id}/${hook.url}`, site.id, hook);
+      if (hookEntry.state === 'unchanged') {
+        report.unchanged++;
+        continue;
+      }
+      apply(hookEntry, { kind: 'webhook', row: endpointRowOf(ctx, site.id, hook), replace: hookEntry.state === 'changed' });
+    }
+  }
+  await ctx.store.seed.apply(writes);
   clearSiteCache(ctx);
   return report;
 }
@@ -217,8 +198,8 @@ export const DEMO_SITE_IDS: readonly string[] = DEMO_SEED.sites.map((s) => s.id)
  * secrets of its own).
  */
 async function isUnmarkedDemo(ctx: Ctx, demo: SiteSeed): Promise<boolean> {
-  if (await ctx.db.selectFrom('seed_log').select('id').where('site_id', '=', demo.id).executeTakeFirst() !== undefined) return false;
-  const keys = await ctx.db.selectFrom('api_keys').select(['key', 'secret_hash']).where('site_id', '=', demo.id).execute();
+  if (await ctx.store.seed.mentions(demo.id)) return false;
+  const keys = await ctx.store.sites.keysOf(demo.id);
   return keys.some((row) => (demo.apiKeys ?? []).some((k) => k.key === row.key && k.secret !== undefined &&
     row.secret_hash === hashSecret(ctx.secret, 'api-key-secret', k.secret)));
 }
@@ -230,9 +211,9 @@ async function isUnmarkedDemo(ctx: Ctx, demo: SiteSeed): Promise<boolean> {
 export async function loadDemo(ctx: Ctx): Promise<SeedReport> {
   for (const demo of DEMO_SEED.sites) {
     const id = demo.id;
-    const site = await ctx.db.selectFrom('sites').select('id').where('id', '=', id).executeTakeFirst();
-    const log = await ctx.db.selectFrom('seed_log').select('demo').where('kind', '=', 'site').where('id', '=', id).executeTakeFirst();
-    if (site !== undefined && log?.demo !== 1 && !await isUnmarkedDemo(ctx, demo)) {
+    const site = await ctx.store.sites.get(id);
+    const log = await ctx.store.seed.siteMark(id);
+    if (site !== null && log?.demo !== 1 && !await isUnmarkedDemo(ctx, demo)) {
       throw new Error(`this database has a site "${id}" that the demo did not make; run the demo on a database of its own (another DATA_DIR)`);
     }
   }
@@ -245,7 +226,7 @@ export async function loadDemo(ctx: Ctx): Promise<SeedReport> {
  * after a start without it. Returns the ids removed.
  */
 export async function removeDemoSites(ctx: Ctx): Promise<string[]> {
-  const demoSites = await ctx.db.selectFrom('seed_log').select('id').where('kind', '=', 'site').where('demo', '=', 1).execute();
+  const demoSites = (await ctx.store.seed.demoSites()).map((id) => ({ id }));
   // A database from before seed_log: that version loaded the demo on every start without a seed
   // file and left no mark. A demo site id that no seed entry ever made, whose demo key still opens
   // with the published secret, is that demo (a site of the operator's own has its own secrets).
@@ -254,17 +235,7 @@ export async function removeDemoSites(ctx: Ctx): Promise<string[]> {
   }
   const removed: string[] = [];
   for (const { id } of demoSites) {
-    await ctx.db.transaction().execute(async (trx) => {
-      const sessions = trx.selectFrom('sessions').select('id').where('site_id', '=', id);
-      await trx.deleteFrom('handles').where('session_id', 'in', sessions).execute();
-      await trx.deleteFrom('handoff_codes').where('session_id', 'in', sessions).execute();
-      await trx.deleteFrom('line_items').where('cart_id', 'in', trx.selectFrom('carts').select('id').where('site_id', '=', id)).execute();
-      await deleteSiteWebhooks(trx, id);
-      for (const table of ['access_tokens', 'refresh_tokens', 'orders', 'carts', 'sessions', 'shoppers', 'products', 'api_keys', 'seed_log'] as const) {
-        await trx.deleteFrom(table).where('site_id', '=', id).execute();
-      }
-      await trx.deleteFrom('sites').where('id', '=', id).execute();
-    });
+    await ctx.store.seed.removeSite(id);
     removed.push(id);
   }
   clearSiteCache(ctx);
@@ -296,6 +267,5 @@ export async function seedAtStart(ctx: Ctx, options: { demo: boolean; production
   const removedDemoSites = options.demo ? [] : await removeDemoSites(ctx);
   const demo = options.demo ? await loadDemo(ctx) : null;
   const loaded = seed === null ? null : await loadSeed(ctx, seed);
-  const row = await ctx.db.selectFrom('sites').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirst();
-  return { removedDemoSites, demo, seed: loaded, sites: Number(row?.n ?? 0) };
+  return { removedDemoSites, demo, seed: loaded, sites: await ctx.store.sites.count() };
 }

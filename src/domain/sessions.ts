@@ -1,15 +1,11 @@
-import type { Executor as StoreExecutor, SessionRow } from '../store/rows.js';
+import type { SessionRow } from '../store/rows.js';
+import type { Store } from '../store/port.js';
 import { deriveHex, hashSecret, prefixedKey, sortableId, timedSecret } from '../crypto.js';
 import type { Ctx } from './context.js';
 import type { Site } from './sites.js';
-import { tokenCacheOf } from './token-cache.js';
-import { Prepared } from '../store/prepared.js';
-import { insertSession } from '../store/token-writes.js';
 import { emitSessionEnded, emitSignedIn, type EndReason } from './events.js';
-import { unreportedExpiries, pruneWebhooks } from '../store/webhooks.js';
 
 export type Session = SessionRow;
-export type Executor = StoreExecutor;
 export type HandleKind = 'cookie' | 'session_token';
 
 /** A handle resolved to its session, or why it no longer reaches one. */
@@ -73,39 +69,33 @@ export function newSessionRow(ctx: Ctx, site: Site, options: NewSessionOptions =
 
 /** A new session for a browser with its first cookie value, stored together. */
 export async function createBrowserSession(ctx: Ctx, site: Site, ip: string | null): Promise<{ session: Session; cookie: string }> {
-  return await ctx.db.transaction().execute(async (trx) => {
-    const created = await createSession(ctx, trx, site, { ip });
-    return { session: created, cookie: await mintCookie(ctx, created, trx) };
+  return await ctx.store.transaction(async (tx) => {
+    const created = await createSession(ctx, tx, site, { ip });
+    return { session: created, cookie: await mintCookie(ctx, created, tx) };
   });
 }
 
-export async function createSession(ctx: Ctx, db: Executor, site: Site, options: NewSessionOptions = {}): Promise<Session> {
+export async function createSession(ctx: Ctx, store: Store, site: Site, options: NewSessionOptions = {}): Promise<Session> {
   const session = newSessionRow(ctx, site, options);
-  if (await insertSession.run(db, session) === 0) {
+  if (!await store.sessions.insert(session)) {
     // Someone else created this derived id first: use theirs.
-    return await db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
+    const theirs = await store.sessions.get(session.id);
+    if (theirs === null) throw new Error(`session ${session.id} was neither stored nor found`);
+    return theirs;
   }
   return session;
 }
-
-const handleExists = new Prepared<{ hash: string }, { epoch: number }>((db, $) =>
-  db.selectFrom('handles').select('epoch').where('hash', '=', $('hash')));
-
-type HandleRow = { hash: string; session_id: string; kind: HandleKind; epoch: number; created_at: number };
-const insertHandle = new Prepared<HandleRow, never>((db, $) => db.insertInto('handles').values({
-  hash: $('hash'), session_id: $('session_id'), kind: $('kind'), epoch: $('epoch'), created_at: $('created_at')
-}).onConflict((oc) => oc.column('hash').doNothing()), { insertsOnly: true });
 
 /**
  * The session token of a session, made resolvable. Only the site action hands session tokens out,
  * so only it records their hashes (most sessions, made by a token grant, never need one); a repeat
  * call reads and writes nothing new.
  */
-export async function issueSessionToken(ctx: Ctx, session: Session, db: Executor = ctx.db): Promise<string> {
+export async function issueSessionToken(ctx: Ctx, session: Session, store: Store = ctx.store): Promise<string> {
   const token = sessionTokenOf(ctx, session);
   const hash = hashSecret(ctx.secret, 'session_token', token);
-  if (await handleExists.first(db, { hash }) === undefined) {
-    await insertHandle.run(db, { hash, session_id: session.id, kind: 'session_token', epoch: session.epoch, created_at: ctx.now() });
+  if (!await store.sessions.hasHandle(hash)) {
+    await store.sessions.addHandle({ hash, session_id: session.id, kind: 'session_token', epoch: session.epoch, created_at: ctx.now() });
   }
   return token;
 }
@@ -119,30 +109,23 @@ export function handleKey(ctx: Ctx, kind: HandleKind, value: string): string {
 }
 
 /** A fresh cookie value for the browser, stored only as a hash. */
-export async function mintCookie(ctx: Ctx, session: Session, db: Executor = ctx.db): Promise<string> {
+export async function mintCookie(ctx: Ctx, session: Session, store: Store = ctx.store): Promise<string> {
   const value = timedSecret(ctx.now(), 32);
-  await insertHandle.run(db, { hash: handleKey(ctx, 'cookie', value), session_id: session.id, kind: 'cookie', epoch: session.epoch, created_at: ctx.now() });
+  await store.sessions.addHandle({ hash: handleKey(ctx, 'cookie', value), session_id: session.id, kind: 'cookie', epoch: session.epoch, created_at: ctx.now() });
   return value;
 }
 
 /** A handle's row joined to its session's. */
 export type HandleSessionRow = Session & { handle_epoch: number; handle_kind: HandleKind };
 
-const resolveQuery = new Prepared<{ hash: string }, HandleSessionRow>((db, $) =>
-  db.selectFrom('handles')
-    .innerJoin('sessions', 'sessions.id', 'handles.session_id')
-    .selectAll('sessions')
-    .select(['handles.epoch as handle_epoch', 'handles.kind as handle_kind'])
-    .where('handles.hash', '=', $('hash')));
-
 /** Finds the session a cookie value or session token names. null: never issued (or swept). */
 export async function resolveHandle(ctx: Ctx, kind: HandleKind, value: string): Promise<Resolved | null> {
-  return resolvedOf(kind, await resolveQuery.first(ctx.db, { hash: handleKey(ctx, kind, value) }), ctx.now());
+  return resolvedOf(kind, await ctx.store.sessions.findHandle(handleKey(ctx, kind, value)), ctx.now());
 }
 
 /** What a handle's row says about its session at `now` (see `resolveHandle`). */
-export function resolvedOf(kind: HandleKind, row: HandleSessionRow | undefined, now: number): Resolved | null {
-  if (row === undefined || row.handle_kind !== kind) {
+export function resolvedOf(kind: HandleKind, row: HandleSessionRow | null, now: number): Resolved | null {
+  if (row === null || row.handle_kind !== kind) {
     return null;
   }
   const { handle_epoch, handle_kind: _kind, ...session } = row;
@@ -154,10 +137,6 @@ export function resolvedOf(kind: HandleKind, row: HandleSessionRow | undefined, 
   }
   return { status: 'live', session };
 }
-
-const touchQuery = new Prepared<{ id: string; now: number; expires_at: number; client_ip: string | null }, never>((db, $) =>
-  db.updateTable('sessions').set({ last_used_at: $('now'), expires_at: $('expires_at'), client_ip: $('client_ip') })
-    .where('id', '=', $('id')).where('expires_at', '>', $('now')));
 
 /**
  * Records use of a session where the site has an idle timeout (otherwise nothing to write), and
@@ -174,13 +153,9 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session, clien
     return session;
   }
   const expiresAt = expiryOf(site, session.created_at, now);
-  // A touch moves only the idle expiry: the token cache follows it (from the moment the UPDATE
-  // runs) instead of starting over.
-  const cache = tokenCacheOf(ctx.db);
+  // A touch moves only the idle expiry: a token cache follows it instead of starting over.
   const client_ip = clientIp ?? session.client_ip;
-  await touchQuery.run(ctx.db, { id: session.id, now, expires_at: expiresAt, client_ip }, cache === null ? undefined : {
-    keepsCaches: { afterRun: (changes) => { if (changes > 0) cache.touched(session.id, now, expiresAt); } }
-  });
+  await ctx.store.sessions.touch({ id: session.id, now, expires_at: expiresAt, client_ip });
   return { ...session, last_used_at: now, expires_at: expiresAt, client_ip };
 }
 
@@ -190,19 +165,16 @@ export async function touchSession(ctx: Ctx, site: Site, session: Session, clien
  * on the epoch: of concurrent logins on one session, exactly one moves it on; the others get null (on PostgreSQL the loser's UPDATE waits for the
  * winner's commit and then finds the epoch changed).
  */
-export async function rekeySession(ctx: Ctx, db: Executor, session: Session, shopperId: string, clientIp?: string | null): Promise<Session | null> {
-  const epoch = session.epoch + 1;
+export async function rekeySession(ctx: Ctx, store: Store, session: Session, shopperId: string, clientIp?: string | null): Promise<Session | null> {
   const client_ip = clientIp ?? session.client_ip;
-  const updated = await db.updateTable('sessions').set({ epoch, shopper_id: shopperId, client_ip })
-    .where('id', '=', session.id).where('epoch', '=', session.epoch).executeTakeFirst();
-  if (Number(updated.numUpdatedRows) === 0) return null;
+  if (!await store.sessions.rekey(session.id, session.epoch, shopperId, client_ip)) return null;
   // Every sign-in re-keys through here (the grants, the hosted pages): its events go with it.
-  await emitSignedIn(ctx, db, session, shopperId, true);
-  return { ...session, epoch, shopper_id: shopperId, client_ip };
+  await emitSignedIn(ctx, store, session, shopperId, true);
+  return { ...session, epoch: session.epoch + 1, shopper_id: shopperId, client_ip };
 }
 
-export async function getSession(db: Executor, sessionId: string): Promise<Session | null> {
-  return (await db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst()) ?? null;
+export async function getSession(store: Store, sessionId: string): Promise<Session | null> {
+  return await store.sessions.get(sessionId);
 }
 
 /**
@@ -213,15 +185,11 @@ export async function getSession(db: Executor, sessionId: string): Promise<Sessi
  */
 export async function endSession(ctx: Ctx, sessionId: string, reason: EndReason = 'ended'): Promise<boolean> {
   const now = ctx.now();
-  return await ctx.db.transaction().execute(async (trx) => {
-    const session = await getSession(trx, sessionId);
+  return await ctx.store.transaction(async (tx) => {
+    const session = await tx.sessions.get(sessionId);
     if (session === null) return false;
-    if (session.expires_at > now) {
-      await trx.updateTable('sessions').set({ expires_at: now }).where('id', '=', sessionId).execute();
-    }
-    await trx.updateTable('refresh_tokens').set({ revoked_reason: 'revoked' })
-      .where('session_id', '=', sessionId).where('revoked_reason', 'is', null).execute();
-    if (session.expires_at > now) await emitSessionEnded(ctx, trx, session, reason);
+    await tx.sessions.end(sessionId, now);
+    if (session.expires_at > now) await emitSessionEnded(ctx, tx, session, reason);
     return true;
   });
 }
@@ -236,41 +204,20 @@ export const WEBHOOK_RETENTION_MS = 7 * 24 * 3600 * 1000;
 export async function sweepExpired(ctx: Ctx): Promise<number> {
   const cutoff = ctx.now() - EXPIRED_RETENTION_MS;
   const now = ctx.now();
-  return await ctx.db.transaction().execute(async (trx) => {
+  return await ctx.store.transaction(async (tx) => {
     // Sessions that expired since the last sweeps, on sites with webhooks: `session.ended`.
-    for (const expired of await unreportedExpiries(trx, { now, since: cutoff, limit: 1000 })) {
-      await emitSessionEnded(ctx, trx, expired, 'expired');
+    for (const expired of await tx.webhooks.unreportedExpiries({ now, since: cutoff, limit: 1000 })) {
+      await emitSessionEnded(ctx, tx, expired, 'expired');
     }
-    await pruneWebhooks(trx, now - WEBHOOK_RETENTION_MS);
-    const dead = trx.selectFrom('sessions').select('id').where('expires_at', '<', cutoff);
-    await trx.deleteFrom('handles').where('session_id', 'in', dead).execute();
-    await trx.deleteFrom('access_tokens').where('session_id', 'in', dead).execute();
-    await trx.deleteFrom('line_items').where('cart_id', 'in',
-      trx.selectFrom('carts').select('id').where('session_id', 'in', dead).where('status', '!=', 'submitted')
-        .where('shopper_id', 'is', null)).execute();
-    await trx.deleteFrom('carts').where('session_id', 'in', dead).where('status', '!=', 'submitted')
-      .where('shopper_id', 'is', null).execute();
-    await trx.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
-    // A refresh token of an ended session can only answer "Session expired" — unless it is a
-    // signed-in shopper's full token, which continues on a new session until its own expiry.
-    // Past the retention above, the others go with their session.
-    await trx.deleteFrom('refresh_tokens').where('session_id', 'in', dead)
-      .where((eb) => eb.or([eb('kind', '!=', 'full'), eb('shopper_id', 'is', null), eb('revoked_reason', 'is not', null)]))
-      .execute();
-    await trx.deleteFrom('handoff_codes').where('expires_at', '<', now).execute();
-    await trx.deleteFrom('counters').where('expires_at', '<', now).execute();
-    const result = await trx.deleteFrom('sessions').where('expires_at', '<', cutoff).executeTakeFirst();
-    return Number(result.numDeletedRows);
+    await tx.webhooks.prune(now - WEBHOOK_RETENTION_MS);
+    return await tx.sessions.sweep(cutoff, now);
   });
 }
 
 // Read fresh, not from a validated (possibly cached) session row: a touch records the address.
-const sessionAddressQuery = new Prepared<{ id: string }, { client_ip: string | null; ip: string | null }>((db, $) =>
-  db.selectFrom('sessions').select(['client_ip', 'ip']).where('id', '=', $('id')));
-
 /** The session's recorded addresses as stored now (never cached), or null when the row is gone. */
 export async function sessionAddress(ctx: Ctx, sessionId: string): Promise<{ client_ip: string | null; ip: string | null } | null> {
-  return (await sessionAddressQuery.first(ctx.db, { id: sessionId })) ?? null;
+  return await ctx.store.sessions.address(sessionId);
 }
 
 /**
@@ -278,27 +225,18 @@ export async function sessionAddress(ctx: Ctx, sessionId: string): Promise<{ cli
  * session a server made with a token grant and never handed to the site action has neither.
  */
 export async function heldByBrowser(ctx: Ctx, sessionId: string): Promise<boolean> {
-  return (await ctx.db.selectFrom('handles').select('kind').where('session_id', '=', sessionId).limit(1).executeTakeFirst()) !== undefined;
+  return await ctx.store.sessions.heldByBrowser(sessionId);
 }
 
 /** The number of sessions not expired at `now`. */
 export async function countLiveSessions(ctx: Ctx, now: number): Promise<number> {
-  const row = await ctx.db.selectFrom('sessions')
-    .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  return Number(row?.n ?? 0);
+  return await ctx.store.sessions.countLive(now);
 }
-
-const countLiveAnonymousQuery = new Prepared<{ site: string; now: number }, { n: number }>((db, $) =>
-  db.selectFrom('sessions').select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('site_id', '=', $('site')).where('shopper_id', 'is', null).where('expires_at', '>', $('now')));
 
 /**
  * The number of a site's anonymous sessions not expired at `now`: a long read that may see the
  * last committed state, so on a SQLite file it runs on the background thread.
  */
 export async function countLiveAnonymousSessions(ctx: Ctx, siteId: string, now: number): Promise<number> {
-  const [row] = await countLiveAnonymousQuery.background(ctx.db, { site: siteId, now });
-  return Number(row?.n ?? 0);
+  return await ctx.store.sessions.countLiveAnonymous(siteId, now);
 }

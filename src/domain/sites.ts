@@ -30,8 +30,8 @@ function cacheFor<T>(store: WeakMap<object, Map<string, Cached<T>>>, owner: obje
 }
 
 /** One cached read per (owner, id); misses are cached too, so unknown ids cost one query per CACHE_MS. */
-async function cachedLookup<T>(store: WeakMap<object, Map<string, Cached<T | null>>>, ctx: Ctx, id: string, load: () => Promise<T | undefined>): Promise<T | null> {
-  const cache = cacheFor(store, ctx.db);
+async function cachedLookup<T>(store: WeakMap<object, Map<string, Cached<T | null>>>, ctx: Ctx, id: string, load: () => Promise<T | null>): Promise<T | null> {
+  const cache = cacheFor(store, ctx.store);
   const hit = cache.get(id);
   const now = Date.now();
   if (hit !== undefined && now - hit.at < CACHE_MS) {
@@ -45,18 +45,18 @@ async function cachedLookup<T>(store: WeakMap<object, Map<string, Cached<T | nul
 
 export async function getSite(ctx: Ctx, siteId: string): Promise<Site | null> {
   return await cachedLookup(siteCache, ctx, siteId, async () =>
-    await ctx.db.selectFrom('sites').selectAll().where('id', '=', siteId).executeTakeFirst());
+    await ctx.store.sites.get(siteId));
 }
 
 export async function getApiKey(ctx: Ctx, key: string): Promise<ApiKey | null> {
   return await cachedLookup(keyCache, ctx, key, async () =>
-    await ctx.db.selectFrom('api_keys').selectAll().where('key', '=', key).executeTakeFirst());
+    await ctx.store.sites.key(key));
 }
 
 /** Forget cached sites and keys (after the seed loader or the admin command changed them). */
 export function clearSiteCache(ctx: Ctx): void {
-  siteCache.delete(ctx.db);
-  keyCache.delete(ctx.db);
+  siteCache.delete(ctx.store);
+  keyCache.delete(ctx.store);
 }
 
 export function checkKeySecret(ctx: Ctx, key: ApiKey, secret: string): boolean {
@@ -101,6 +101,5 @@ export function siteLimits<T extends { [K in keyof T]: number }>(site: Site | nu
 
 /** Every site's `allowed_origins` column as stored (JSON text, or null for a site open to any origin). */
 export async function allSitesOrigins(ctx: Ctx): Promise<Array<string | null>> {
-  const rows = await ctx.db.selectFrom('sites').select('allowed_origins').execute();
-  return rows.map((r) => r.allowed_origins);
+  return await ctx.store.sites.allOrigins();
 }

@@ -6,5 +6,5 @@
 export type { AccessTokenRow, IssuedTokens, TokenKind, ValidToken } from './tokens/hashing.js';
 export { exchangeSessionTokenAtOnce, issueOnNewSession, issueOnSession, issueTokens } from './tokens/issue.js';
 export { findAccessToken, keyOfAccessToken, liveRefreshToken, validateAccessToken, type LiveRefreshToken } from './tokens/validation.js';
-export { revokeAccessToken, revokeKeyTokens, revokeRefreshToken, revokeShopperTokens, type RevokedCount } from './tokens/revocation.js';
+export { revokeAccessToken, revokeRefreshToken, revokeShopperTokens, type RevokedCount } from './tokens/revocation.js';
 export { refreshTokens } from './tokens/refresh.js';

@@ -1,5 +1,5 @@
 import type { WebhookSettings } from '../config-defaults.js';
-import { claimDue, finishDelivery, type ClaimedDelivery } from '../store/webhooks.js';
+import type { ClaimedDelivery } from '../store/port.js';
 import type { Ctx } from './context.js';
 import { decryptSecret, secretAad } from './webhook-secrets.js';
 
@@ -42,13 +42,13 @@ export function backoffMs(attempt: number, settings: WebhookSettings, random: ()
 /** Claims up to `limit` due deliveries for `owner` (each the oldest pending one of its endpoint). */
 export async function claimAttempts(ctx: Ctx, owner: string, settings: WebhookSettings, limit: number): Promise<Attempt[]> {
   const now = ctx.now();
-  const claimed = await claimDue(ctx.db, { now, owner, leaseUntil: now + leaseMs(settings), limit });
+  const claimed = await ctx.store.webhooks.claimDue({ now, owner, leaseUntil: now + leaseMs(settings), limit });
   const attempts: Attempt[] = [];
   for (const row of claimed) {
     const secret = openSecret(ctx, row);
     if (secret === null) {
       // Stored under another server secret: no attempt can succeed; give it up and say why.
-      await finishDelivery(ctx.db, { id: row.id, owner, now, status: 'failed', nextAt: now, httpStatus: null,
+      await ctx.store.webhooks.finishDelivery({ id: row.id, owner, now, status: 'failed', nextAt: now, httpStatus: null,
         error: 'the endpoint secret cannot be decrypted with this SESSIONLINK_SECRET; add the endpoint again' });
       continue;
     }
@@ -75,6 +75,6 @@ export async function recordAttempt(ctx: Ctx, owner: string, attempt: Attempt, r
   const now = ctx.now();
   const status = result.ok ? 'delivered' : attempt.attempt >= settings.maxAttempts ? 'failed' : 'pending';
   const nextAt = status === 'pending' ? now + backoffMs(attempt.attempt, settings, random) : now;
-  const recorded = await finishDelivery(ctx.db, { id: attempt.id, owner, now, status, nextAt, httpStatus: result.httpStatus, error: result.ok ? null : result.error });
+  const recorded = await ctx.store.webhooks.finishDelivery({ id: attempt.id, owner, now, status, nextAt, httpStatus: result.httpStatus, error: result.ok ? null : result.error });
   return recorded ? status : null;
 }

@@ -1,7 +1,4 @@
-import type { DeliveryStatus } from '../store/webhook-rows.js';
-import {
-  deleteEndpoint, deliveriesOfSite, endpointByUrl, endpointsOfSite, insertEndpoint, replayEvent, type DeliveryListing, type EndpointRow
-} from '../store/webhooks.js';
+import type { DeliveryListing, DeliveryStatus, EndpointRow } from '../store/port.js';
 import { AdminError } from './admin.js';
 import type { Ctx } from './context.js';
 import { getSite } from './sites.js';
@@ -33,7 +30,7 @@ async function requireSite(ctx: Ctx, siteId: string): Promise<void> {
 
 export async function listEndpoints(ctx: Ctx, siteId: string): Promise<EndpointView[]> {
   await requireSite(ctx, siteId);
-  return (await endpointsOfSite(ctx.db, siteId)).map(viewOf);
+  return (await ctx.store.webhooks.endpointsOf(siteId)).map(viewOf);
 }
 
 /** Adds an endpoint; refused (nothing written) when the entry breaks a rule or the site has that URL already. */
@@ -41,16 +38,16 @@ export async function addEndpoint(ctx: Ctx, siteId: string, entry: WebhookSeed):
   const problem = webhookProblem(entry);
   if (problem !== null) throw new AdminError(problem);
   await requireSite(ctx, siteId);
-  if (await endpointByUrl(ctx.db, siteId, entry.url) !== undefined) {
+  if (await ctx.store.webhooks.endpointByUrl(siteId, entry.url) !== null) {
     throw new AdminError(`site "${siteId}" already has an endpoint at ${entry.url}; remove it first to change its secret or events`);
   }
   const row = endpointRowOf(ctx, siteId, entry);
-  await insertEndpoint(ctx.db, row, 'nothing');
+  await ctx.store.webhooks.insertEndpoint(row, 'nothing');
   return viewOf(row);
 }
 
 export async function removeEndpoint(ctx: Ctx, endpointId: string): Promise<void> {
-  const removed = await ctx.db.transaction().execute(async (trx) => await deleteEndpoint(trx, endpointId));
+  const removed = await ctx.store.webhooks.deleteEndpoint(endpointId);
   if (!removed) throw new AdminError(`no webhook endpoint "${endpointId}"; \`sessionlink webhooks list <site>\` shows their ids`);
 }
 
@@ -60,7 +57,7 @@ export type DeliveryView = Omit<DeliveryListing, 'next_at' | 'created_at' | 'upd
 
 export async function listDeliveries(ctx: Ctx, siteId: string, options: { status?: DeliveryStatus; limit: number }): Promise<DeliveryView[]> {
   await requireSite(ctx, siteId);
-  return (await deliveriesOfSite(ctx.db, siteId, options)).map((d) => ({
+  return (await ctx.store.webhooks.deliveriesOf(siteId, options)).map((d) => ({
     id: d.id, event: d.event_id, type: d.type, session: d.session_id, endpoint: d.endpoint_id, url: d.url, status: d.status,
     attempts: Number(d.attempts), httpStatus: d.last_status, error: d.last_error, createdAt: new Date(Number(d.created_at)).toISOString(),
     nextAttemptAt: d.status === 'pending' ? new Date(Number(d.next_at)).toISOString() : null
@@ -69,7 +66,7 @@ export async function listDeliveries(ctx: Ctx, siteId: string, options: { status
 
 /** Sends an event again (to every endpoint it went to, or one), with the same webhook-id. */
 export async function replay(ctx: Ctx, eventId: string, endpointId: string | null): Promise<number> {
-  const count = await replayEvent(ctx.db, eventId, endpointId, ctx.now());
+  const count = await ctx.store.webhooks.replay(eventId, endpointId, ctx.now());
   if (count === 0) {
     throw new AdminError(`no delivery of event "${eventId}"${endpointId === null ? '' : ` to endpoint "${endpointId}"`}; \`sessionlink webhooks deliveries <site>\` shows them`);
   }

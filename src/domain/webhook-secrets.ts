@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { deriveHex, randomHex } from '../crypto.js';
-import { eventsColumn, insertEndpoint, type EndpointRow } from '../store/webhooks.js';
-import type { Executor } from '../store/rows.js';
+import type { EndpointRow } from '../store/port.js';
 import type { Ctx } from './context.js';
 import type { WebhookSeed } from './webhook-rules.js';
 
@@ -62,7 +61,7 @@ export function endpointRowOf(ctx: Ctx, siteId: string, entry: WebhookSeed): End
   };
 }
 
-/** Writes a seed entry: `new` keeps an endpoint already there, `changed` takes the entry's secret and events. */
-export async function applyWebhookEntry(ctx: Ctx, db: Executor, siteId: string, entry: WebhookSeed, state: 'new' | 'changed'): Promise<void> {
-  await insertEndpoint(db, endpointRowOf(ctx, siteId, entry), state === 'new' ? 'nothing' : 'update');
+/** `,a,b,` for a subscription list; null (all events) for none. */
+export function eventsColumn(events: readonly string[] | undefined | null): string | null {
+  return events === undefined || events === null || events.length === 0 ? null : `,${events.join(',')},`;
 }

@@ -1,12 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator } from 'kysely';
-import type { Database } from './rows.js';
+import { Kysely, Migrator, type KyselyPlugin } from 'kysely';
+import type { Database, Executor } from './rows.js';
+import type { Store } from './port.js';
 import { migrationProvider } from './migrations.js';
-import { GroupCommitSqliteDialect } from './sqlite/driver.js';
+import { GroupCommitSqliteDialect } from './sqlite/dialect.js';
+import { SqliteStore } from './sqlite/store.js';
+import { KyselyStore } from './kysely/store.js';
+import { cachedStore } from './cached.js';
 
-export type DB = Kysely<Database>;
+/** The Kysely handle under a store (kyselyOf): tests and benchmark fills only. */
+export type DB = Executor;
 
 export interface OpenOptions {
   /** postgres://… ; null selects SQLite. */
@@ -15,22 +20,43 @@ export interface OpenOptions {
   dataDir: string;
 }
 
-export async function openStore(options: OpenOptions): Promise<DB> {
-  let db: DB;
+/**
+ * Opens SQLite or PostgreSQL, migrated, as a Store. Where the store exposes a change source
+ * (SQLite) it comes wrapped in the token cache (src/store/cached.ts).
+ */
+export async function openStore(options: OpenOptions): Promise<Store> {
   if (options.databaseURL !== null) {
     const { openPostgres, withMigrationLock } = await import('./postgres/open.js');
-    db = await openPostgres(options.databaseURL);
+    const { PostgresStore } = await import('./postgres/store.js');
+    const db = await openPostgres(options.databaseURL);
     try {
       await withMigrationLock(db, async () => { await migrate(db); });
     } catch (error) {
       await db.destroy();
       throw error;
     }
-    return db;
+    return cachedStore(new PostgresStore(db));
   }
-  db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(openSqliteFile(options.dataDir)) });
+  const db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(openSqliteFile(options.dataDir)) });
   await migrate(db);
-  return db;
+  return cachedStore(new SqliteStore(db));
+}
+
+/**
+ * The Kysely handle under a store: for the test-only reader (test/support/reader.ts) and the
+ * benchmarks' fill scripts, never for src/ outside src/store/.
+ */
+export function kyselyOf(store: Store): Executor {
+  const inner = (store as { inner?: Store }).inner ?? store;
+  if (!(inner instanceof KyselyStore)) throw new Error('not a Kysely store');
+  return inner.db;
+}
+
+/** The same store with a Kysely plugin on its statements (tests that watch the queries). */
+export function withKyselyPlugin(store: Store, plugin: KyselyPlugin): Store {
+  const inner = (store as { inner?: Store }).inner ?? store;
+  const db = kyselyOf(store).withPlugin(plugin);
+  return cachedStore(inner instanceof SqliteStore ? new SqliteStore(db) : new (inner.constructor as new (db: Executor) => Store)(db));
 }
 
 export function openSqliteFile(dataDir: string): SQLite.Database {
@@ -54,7 +80,7 @@ export function openSqliteFile(dataDir: string): SQLite.Database {
   return sqlite;
 }
 
-export async function migrate(db: DB): Promise<void> {
+export async function migrate(db: Executor): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error } = await migrator.migrateToLatest();
   if (error) {

@@ -1,6 +1,6 @@
 import { CompiledQuery, PostgresAdapter, type Compilable, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from './rows.js';
-import { fastPathOf, type RunOptions } from './sqlite/driver.js';
+import { fastPathOf, type RunOptions } from './sqlite/fast-path.js';
 import { preparePostgresStatement } from './postgres/statements.js';
 
 type Executor = Kysely<Database>;
@@ -18,11 +18,6 @@ interface Compiled {
 
 type Build<Params, Row> = (db: Executor, $: (name: keyof Params & string) => never) => Compilable<Row> | RawBuilder<Row>;
 
-/** True when `db` (or the transaction) runs on PostgreSQL. */
-export function isPostgres(db: Executor): boolean {
-  return db.getExecutor().adapter instanceof PostgresAdapter;
-}
-
 /**
  * A query built and compiled once per dialect instead of on every request. Kysely builds an
  * immutable tree and compiles it to SQL each time, which on the token paths cost more than
@@ -34,17 +29,9 @@ export function isPostgres(db: Executor): boolean {
 export class Prepared<Params extends Record<string, unknown>, Row> {
   readonly #build: Build<Params, Row>;
   readonly #compiled = new Map<unknown, Compiled>();
-  /**
-   * The statement only adds new rows (a plain INSERT or one doing nothing on a conflict): it
-   * cannot change a row the token cache holds, so running it leaves the cache's generation alone.
-   * Only ever set on such an INSERT; any other write moves the generation.
-   */
-  readonly insertsOnly: boolean;
-
   /** `build` makes a query builder, or a dialect's own SQL with the `sql` tag. */
-  constructor(build: Build<Params, Row>, options: { insertsOnly?: boolean } = {}) {
+  constructor(build: Build<Params, Row>) {
     this.#build = build;
-    this.insertsOnly = options.insertsOnly === true;
   }
 
   #compile(db: Executor): Compiled {
@@ -65,21 +52,23 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
   }
 
   /** The SQL for `db`'s dialect and the values in parameter order. */
-  bind(db: Executor, params: Params): { sql: string; values: unknown[]; insertsOnly: boolean } {
+  bind(db: Executor, params: Params): { sql: string; values: unknown[] } {
     const compiled = this.#compile(db);
-    return { sql: compiled.sql, values: compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value)), insertsOnly: this.insertsOnly };
+    return { sql: compiled.sql, values: compiled.params.map((p) => ('slot' in p ? params[p.slot] : p.value)) };
   }
 
   /** Runs on `db`, which may be a transaction. */
   async execute(db: Executor, params: Params, options?: RunOptions): Promise<{ rows: Row[]; numAffectedRows?: bigint }> {
     const compiled = this.bind(db, params);
     const { values } = compiled;
-    const fast = fastPathOf(db)?.tryRun(compiled.sql, values, db.isTransaction, this.insertsOnly ? { ...options, insertsOnly: true } : options);
+    const fast = fastPathOf(db)?.tryRun(compiled.sql, values, db.isTransaction, options);
     if (fast !== undefined && fast !== null) {
       if (fast.committed !== undefined) await fast.committed;
       return fast as { rows: Row[]; numAffectedRows?: bigint };
     }
-    return await db.executeQuery(CompiledQuery.raw(compiled.sql, values) as CompiledQuery<Row>);
+    const result = await db.executeQuery(CompiledQuery.raw(compiled.sql, values) as CompiledQuery<Row>);
+    options?.afterRun?.(Number(result.numAffectedRows ?? 0n));
+    return result;
   }
 
   /**
@@ -111,14 +100,14 @@ export class Prepared<Params extends Record<string, unknown>, Row> {
 
 export interface Write {
   run(db: Executor): Promise<number>;
-  bind(db: Executor): { sql: string; values: unknown[]; insertsOnly: boolean };
+  bind(db: Executor): { sql: string; values: unknown[] };
 }
 
 // A class, not two closures: a grant makes several of these, and closures cost more to create.
 class BoundWrite<Params extends Record<string, unknown>> implements Write {
   constructor(readonly statement: Prepared<Params, unknown>, readonly params: Params) {}
   async run(db: Executor): Promise<number> { return await this.statement.run(db, this.params); }
-  bind(db: Executor): { sql: string; values: unknown[]; insertsOnly: boolean } { return this.statement.bind(db, this.params); }
+  bind(db: Executor): { sql: string; values: unknown[] } { return this.statement.bind(db, this.params); }
 }
 
 /**

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import type { Executor } from './rows.js';
-import { isPostgres } from './prepared.js';
 import type { DeliveryStatus, WebhookEndpointTable } from './webhook-rows.js';
 
 /**
@@ -10,11 +9,6 @@ import type { DeliveryStatus, WebhookEndpointTable } from './webhook-rows.js';
  */
 
 export type EndpointRow = WebhookEndpointTable;
-
-/** `,a,b,` for a subscription list; null (all events) for none. */
-export function eventsColumn(events: readonly string[] | undefined | null): string | null {
-  return events === undefined || events === null || events.length === 0 ? null : `,${events.join(',')},`;
-}
 
 /**
  * Writes an event to the outbox and one pending delivery per endpoint of its site that subscribes
@@ -50,15 +44,15 @@ export interface ClaimedDelivery {
  * Claims up to `limit` due deliveries for `owner` until `leaseUntil`, each the oldest pending
  * delivery of its endpoint (an endpoint's next event waits for the one before it). One atomic
  * UPDATE that re-checks the lease, so two dispatchers on one database never claim the same row;
- * on PostgreSQL the candidates are locked with SKIP LOCKED, so racing claims pass each other.
+ * with `skipLocked` (the PostgreSQL store) the candidates are locked with SKIP LOCKED, so racing claims pass each other.
  * A cheap read first: an idle poll writes nothing.
  */
-export async function claimDue(db: Executor, options: { now: number; owner: string; leaseUntil: number; limit: number }): Promise<ClaimedDelivery[]> {
+export async function claimDue(db: Executor, options: { now: number; owner: string; leaseUntil: number; limit: number }, skipLocked: boolean): Promise<ClaimedDelivery[]> {
   const { now, owner, leaseUntil, limit } = options;
   const due = await db.selectFrom('webhook_deliveries').select('id')
     .where('status', '=', 'pending').where('next_at', '<=', now).where('lease_until', '<=', now).limit(1).executeTakeFirst();
   if (due === undefined) return [];
-  const lock = isPostgres(db) ? sql`for update skip locked` : sql``;
+  const lock = skipLocked ? sql`for update skip locked` : sql``;
   const claimed = await sql<{ id: string }>`update webhook_deliveries
     set lease_until = cast(${leaseUntil} as bigint), lease_owner = ${owner}, attempts = attempts + 1, updated_at = cast(${now} as bigint)
     where id in (

@@ -44,14 +44,14 @@ export class Dispatcher {
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    onEventsWritten(this.#ctx.db, () => this.wake());
+    onEventsWritten(this.#ctx.store, () => this.wake());
     this.#schedule(0);
   }
 
   /** Stops polling and waits for the attempts in flight (each bounded by the timeout). */
   async stop(): Promise<void> {
     this.#started = false;
-    onEventsWritten(this.#ctx.db, null);
+    onEventsWritten(this.#ctx.store, null);
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     await this.#running?.catch(() => 0);

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { openStore } from '../../src/store/open.js';
+import { openStore, withKyselyPlugin } from '../../src/store/open.js';
 import { DEMO_SEED, loadSeed } from '../../src/domain/seed.js';
 import { buildTestApp, testConfig, tokenRequest, BASIC } from '../support/helpers.js';
 
@@ -33,10 +33,10 @@ class SessionCountSpy implements KyselyPlugin {
 async function metricsApp(t: TestContext, config: Partial<Config> = {}): Promise<{ app: FastifyInstance; spy: SessionCountSpy; advance: (s: number) => void }> {
   let now = Date.UTC(2026, 0, 1, 12);
   const spy = new SessionCountSpy();
-  const db = await openStore({ databaseURL: null, dataDir: ':memory:' });
-  await loadSeed({ db, secret: testConfig().secret, now: () => now }, DEMO_SEED);
-  const app = await buildApp({ config: testConfig(config), db: db.withPlugin(spy), now: () => now });
-  t.after(async () => { await app.close(); await db.destroy(); });
+  const store = await openStore({ databaseURL: null, dataDir: ':memory:' });
+  await loadSeed({ store, secret: testConfig().secret, now: () => now }, DEMO_SEED);
+  const app = await buildApp({ config: testConfig(config), store: withKyselyPlugin(store, spy), now: () => now });
+  t.after(async () => { await app.close(); await store.close(); });
   return { app, spy, advance: (s) => { now += s * 1000; } };
 }
 

@@ -3,7 +3,8 @@ import type { TestContext } from 'node:test';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { openStore, type DB } from '../../src/store/open.js';
+import { kyselyOf, openStore, type DB } from '../../src/store/open.js';
+import type { Store } from '../../src/store/port.js';
 import type { Ctx } from '../../src/domain/context.js';
 import { DEMO_SEED, loadSeed, type Seed } from '../../src/domain/seed.js';
 
@@ -53,6 +54,9 @@ export const OTHER_SITE: Seed['sites'][number] = {
 
 export interface TestApp {
   app: FastifyInstance;
+  /** The store the app runs on. */
+  store: Store;
+  /** The Kysely handle under it, for test/support/reader.ts and hand-made rows. */
   db: DB;
   ctx: Ctx;
   clock: TestClock;
@@ -208,17 +212,18 @@ export async function openTestApp(options: TestAppOptions = {}): Promise<TestApp
   // The tests that share counters through Redis say how to start it when it is not answering.
   if (overrides.redisURL === TEST_REDIS_URL) await requireRedis();
   const config = testConfig(overrides);
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  const ctx: Ctx = { db, secret: config.secret, now: clock.now };
+  const store = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const db = kyselyOf(store);
+  const ctx: Ctx = { store, secret: config.secret, now: clock.now };
   await loadSeed(ctx, options.seed ?? { sites: [...DEMO_SEED.sites, OTHER_SITE] });
-  const app = await buildApp({ config, db, now: clock.now, logger: options.logger });
+  const app = await buildApp({ config, store, now: clock.now, logger: options.logger });
   // Closing the app closes its database too (and drops a PostgreSQL one).
   app.addHook('onClose', async () => {
-    await db.destroy();
+    await store.close();
     if (dropDatabase !== null) await dropDatabase();
   });
   const close = async (): Promise<void> => await app.close();
-  return { app, db, ctx, clock, close };
+  return { app, store, db, ctx, clock, close };
 }
 
 /** openTestApp, closed when the test `t` ends. */

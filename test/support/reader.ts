@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import type { DB } from '../../src/store/open.js';
+import { kyselyOf, type DB } from '../../src/store/open.js';
+import type { Store } from '../../src/store/port.js';
 
 /**
  * A test-only reader of what is stored, for checks such as "nothing is stored": the tests say
@@ -83,4 +84,10 @@ export async function storedSnapshot(db: DB): Promise<string> {
     parts.push(`${table}:${rows.length}:${createHash('sha256').update(lines.join('\n')).digest('hex')}`);
   }
   return parts.join(' ');
+}
+
+/** How many webhook events or deliveries `store` sees (a transaction's Store sees its own writes). */
+export async function countWebhookRows(store: Store, table: 'webhook_events' | 'webhook_deliveries'): Promise<number> {
+  const row = await kyselyOf(store).selectFrom(table).select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -2,7 +2,7 @@ import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
-import { openStore, type DB } from '../../src/store/open.js';
+import { kyselyOf, openStore, type DB } from '../../src/store/open.js';
 import { loadSeed, seedAtStart, type Seed, type StartupSeed } from '../../src/domain/seed.js';
 import { sweepExpired } from '../../src/domain/sessions.js';
 import type { TestApp } from './helpers.js';
@@ -34,18 +34,18 @@ export interface Seeding {
  * start-up seeding when `seeding` is given. The caller stops it (or passes `t`: stopped when it ends).
  */
 export async function startedApp(config: Config, seeding: Seeding | null = null, t?: Pick<TestContext, 'after'>): Promise<StartedApp> {
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const store = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   let seeded: StartupSeed | null = null;
   try {
-    if (seeding !== null) seeded = await seedAtStart({ db, secret: config.secret, now: Date.now }, seeding);
+    if (seeding !== null) seeded = await seedAtStart({ store, secret: config.secret, now: Date.now }, seeding);
   } catch (err) {
-    await db.destroy();
+    await store.close();
     throw err;
   }
-  const app = await buildApp({ config, db });
-  const stop = async (): Promise<void> => { await app.close(); await db.destroy(); };
+  const app = await buildApp({ config, store });
+  const stop = async (): Promise<void> => { await app.close(); await store.close(); };
   t?.after(stop);
-  return { app, db, seeded, stop };
+  return { app, db: kyselyOf(store), seeded, stop };
 }
 
 /**
@@ -53,12 +53,12 @@ export async function startedApp(config: Config, seeding: Seeding | null = null,
  * `previousVersion`, as the version before the seed log would have (the rows without their marks).
  */
 export async function seededDatabase(config: Config, seed: Seed, options: { previousVersion?: boolean } = {}): Promise<void> {
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  const store = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
   try {
-    await loadSeed({ db, secret: config.secret, now: Date.now }, seed);
-    if (options.previousVersion === true) await forgetSeedMarks(db);
+    await loadSeed({ store, secret: config.secret, now: Date.now }, seed);
+    if (options.previousVersion === true) await forgetSeedMarks(kyselyOf(store));
   } finally {
-    await db.destroy();
+    await store.close();
   }
 }
 

@@ -32,7 +32,7 @@ for (const backend of BACKENDS.filter((b) => b === 'postgres')) {
       for (let i = 0; i < EVENTS; i++) await revokeOne(app);
       const dispatchers = [
         new Dispatcher(app.ctx, SETTINGS),
-        new Dispatcher({ db: second, secret: app.ctx.secret, now: app.ctx.now }, SETTINGS)
+        new Dispatcher({ store: second, secret: app.ctx.secret, now: app.ctx.now }, SETTINGS)
       ];
       const deadline = Date.now() + 30_000;
       const work = [0, 0];
@@ -47,7 +47,7 @@ for (const backend of BACKENDS.filter((b) => b === 'postgres')) {
         // Nothing is left for either.
         assert.deepEqual(await Promise.all(dispatchers.map(async (d) => await d.tick())), [0, 0]);
       } finally {
-        await second.destroy();
+        await second.close();
       }
       const byEndpoint = new Map<string, string[]>();
       for (const r of rx.events(secret)) assert.equal(r.type, 'session.ended');

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dataDirOf, loadConfig } from '../../config.js';
-import { openStore, type DB } from '../../store/open.js';
+import { openStore } from '../../store/open.js';
+import type { Store } from '../../store/port.js';
 import type { Ctx } from '../../domain/context.js';
 import { AdminError } from '../../domain/admin.js';
 import { UsageError, usageOf, type Command, type Io, type Values } from './command.js';
@@ -91,7 +92,7 @@ function parseCommand(argv: string[]): Parsed | { help: string } {
  * server secret is generated only with a brand-new SQLite database — anything else means the
  * environment is not the server's, and secrets hashed here would never match.
  */
-async function openForCommand(env: NodeJS.ProcessEnv, command: Command): Promise<{ db: DB; ctx: Ctx }> {
+async function openForCommand(env: NodeJS.ProcessEnv, command: Command): Promise<{ store: Store; ctx: Ctx }> {
   const dataDir = dataDirOf(env);
   const haveSecret = (env.SESSIONLINK_SECRET ?? '') !== '' || existsSync(join(dataDir, 'secret'));
   if (!env.DATABASE_URL) {
@@ -107,13 +108,13 @@ async function openForCommand(env: NodeJS.ProcessEnv, command: Command): Promise
     throw new AdminError(`DATABASE_URL is set but neither SESSIONLINK_SECRET nor ${join(dataDir, 'secret')} exists; give the server's SESSIONLINK_SECRET`);
   }
   const config = loadConfig(env, []);
-  const db = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
-  return { db, ctx: { db, secret: config.secret, now: Date.now } };
+  const store = await openStore({ databaseURL: config.databaseURL, dataDir: config.dataDir });
+  return { store, ctx: { store, secret: config.secret, now: Date.now } };
 }
 
 /** Runs one command line; returns the exit status. */
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  let db: DB | null = null;
+  let store: Store | null = null;
   try {
     const parsed = parseCommand(argv);
     if ('help' in parsed) {
@@ -122,9 +123,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
     }
     const { command, args, values } = parsed;
     const checked = command.check?.call(command, args, values, io);
-    const store = await openForCommand(env, command);
-    db = store.db;
-    await command.run({ ctx: store.ctx, args, values, io, json: values.json === true }, checked);
+    const opened = await openForCommand(env, command);
+    store = opened.store;
+    await command.run({ ctx: opened.ctx, args, values, io, json: values.json === true }, checked);
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
@@ -134,7 +135,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
     io.err(`sessionlink: ${err instanceof AdminError ? err.message : `failed: ${err instanceof Error ? err.message : String(err)}`}\n`);
     return 1;
   } finally {
-    await db?.destroy();
+    await store?.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import { sortableId, timedSecret } from '../../crypto.js';
 import type { Ctx } from '../context.js';
-import { canExchangeAtOnce, exchangeHandleAtOnce, writePair, writePairNow, writeSessionAndPair, type PairRow, type RefreshRow } from '../../store/token-writes.js';
-import { createSession, handleKey, newSessionRow, resolvedOf, secondsLeft, type Executor, type NewSessionOptions, type Resolved, type Session } from '../sessions.js';
+import type { PairRow, RefreshRow, Store } from '../../store/port.js';
+import { createSession, handleKey, newSessionRow, resolvedOf, secondsLeft, type NewSessionOptions, type Resolved, type Session } from '../sessions.js';
 import type { ApiKey, Site } from '../sites.js';
 import { type TokenKind, type IssuedTokens, accessHash, refreshHash } from './hashing.js';
 
@@ -64,20 +64,20 @@ export function issued(pair: Pair, session: Session, kind: TokenKind): IssuedTok
 }
 
 /** Stores an access + refresh token pair bound to one session and one API key. */
-export async function storePair(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Promise<IssuedTokens> {
+export async function storePair(ctx: Ctx, store: Store, site: Site, key: ApiKey, session: Session, kind: TokenKind, options: PairOptions = {}): Promise<IssuedTokens> {
   const pair = newPair(ctx, site, key, session, kind, options);
-  await writePair(db, pair);
+  await store.tokens.writePair(pair);
   return issued(pair, session, kind);
 }
 
-export async function issueTokens(ctx: Ctx, db: Executor, site: Site, key: ApiKey, session: Session, kind: TokenKind): Promise<IssuedTokens> {
-  return await storePair(ctx, db, site, key, session, kind);
+export async function issueTokens(ctx: Ctx, store: Store, site: Site, key: ApiKey, session: Session, kind: TokenKind): Promise<IssuedTokens> {
+  return await storePair(ctx, store, site, key, session, kind);
 }
 
 /** A token pair on a session the caller holds, committed. */
 export async function issueOnSession(ctx: Ctx, site: Site, key: ApiKey, session: Session, kind: TokenKind): Promise<IssuedTokens> {
   const pair = newPair(ctx, site, key, session, kind);
-  await writePairNow(ctx.db, pair);
+  await ctx.store.tokens.writePairNow(pair);
   return issued(pair, session, kind);
 }
 
@@ -85,13 +85,13 @@ export async function issueOnSession(ctx: Ctx, site: Site, key: ApiKey, session:
 export async function issueOnNewSession(ctx: Ctx, site: Site, key: ApiKey, options: NewSessionOptions, kind: TokenKind): Promise<IssuedTokens> {
   const session = newSessionRow(ctx, site, options);
   const pair = newPair(ctx, site, key, session, kind);
-  if (await writeSessionAndPair(ctx.db, session, pair, options.id !== undefined)) {
+  if (await ctx.store.tokens.writeSessionAndPair(session, pair, options.id !== undefined)) {
     return issued(pair, session, kind);
   }
   // Nothing stored (a derived id, perhaps taken): createSession below settles whose session it is.
-  return await ctx.db.transaction().execute(async (trx) => {
-    const session = await createSession(ctx, trx, site, options);
-    return await issueTokens(ctx, trx, site, key, session, kind);
+  return await ctx.store.transaction(async (tx) => {
+    const session = await createSession(ctx, tx, site, options);
+    return await issueTokens(ctx, tx, site, key, session, kind);
   });
 }
 
@@ -101,10 +101,10 @@ export async function issueOnNewSession(ctx: Ctx, site: Site, key: ApiKey, optio
  * live here; the whole answer is null where the store reads and writes separately (SQLite).
  */
 export async function exchangeSessionTokenAtOnce(ctx: Ctx, site: Site, key: ApiKey, value: string, kind: TokenKind): Promise<{ resolved: Resolved | null; issued: IssuedTokens | null } | null> {
-  if (!canExchangeAtOnce(ctx.db)) return null;
+  if (!ctx.store.tokens.exchangesAtOnce) return null;
   const secrets = newSecrets(ctx);
   const aHash = accessHash(ctx, secrets.accessToken);
-  const row = await exchangeHandleAtOnce(ctx.db, {
+  const row = await ctx.store.tokens.exchangeHandle({
     handle_hash: handleKey(ctx, 'session_token', value), handle_kind: 'session_token', site_id: site.id, now: secrets.now,
     a_hash: aHash, r_hash: refreshHash(ctx, secrets.refreshToken), api_key: key.key, kind, chain_id: secrets.chainId,
     r_expires_at: secrets.now + site.refresh_ttl_seconds * 1000

@@ -6,7 +6,6 @@ import type { ApiKey, Site } from '../sites.js';
 import { attachShopperCart } from '../carts.js';
 import { type IssuedTokens, accessHash, refreshHash } from './hashing.js';
 import { storePair } from './issue.js';
-import { revokeChain } from './revocation.js';
 
 /**
  * The refresh grant. The new pair is derived from the spent token and the
@@ -23,9 +22,9 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
     accessToken: prefix + deriveHex(ctx.secret, 'refresh-successor-access', raw),
     refreshToken: prefix + deriveHex(ctx.secret, 'refresh-successor-refresh', raw) + deriveHex(ctx.secret, 'refresh-successor-refresh-2', raw).slice(0, 32)
   };
-  const outcome = await ctx.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('refresh_tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
-    if (row === undefined || row.site_id !== site.id) {
+  const outcome = await ctx.store.transaction(async (trx) => {
+    const row = await trx.tokens.findRefresh(hash);
+    if (row === null || row.site_id !== site.id) {
       throw new InvalidGrant('Unknown refresh token');
     }
     if (row.api_key !== key.key) {
@@ -39,7 +38,7 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
     }
     if (row.spent_at !== null && now - row.spent_at > site.refresh_grace_seconds * 1000) {
       // Reuse detection: a spent token came back after its grace window. Someone holds a copy.
-      await revokeChain(trx, row.chain_id);
+      await trx.tokens.revokeChain(row.chain_id);
       return { reused: true as const };
     }
     // The per-session refresh budget (after reuse detection, which must always fire): over it,
@@ -63,19 +62,18 @@ export async function refreshTokens(ctx: Ctx, site: Site, key: ApiKey, raw: stri
       await attachShopperCart(ctx, trx, session, row.shopper_id);
     }
     const issued = await storePair(ctx, trx, site, key, session, row.kind, { ...successor, chainId: row.chain_id });
-    await trx.updateTable('refresh_tokens').set({ spent_at: now }).where('hash', '=', hash).where('spent_at', 'is', null).execute();
+    await trx.tokens.spendRefresh(hash, now);
     return { reused: false as const, issued };
   });
   if (outcome.reused) {
     throw new InvalidGrant('Refresh token already used; every token of this session chain is revoked');
   }
   // The successor may have been revoked since (logout, reuse detection): a replay must not revive it.
-  const check = await ctx.db.selectFrom('access_tokens').select(['revoked_reason', 'session_id'])
-    .where('hash', '=', accessHash(ctx, successor.accessToken)).executeTakeFirst();
-  if (check === undefined || check.revoked_reason !== null) {
+  const check = await ctx.store.tokens.findAccess(accessHash(ctx, successor.accessToken));
+  if (check === null || check.revoked_reason !== null) {
     throw new InvalidGrant(TOKEN_REASONS.revoked);
   }
-  const session = check.session_id === outcome.issued.session.id ? outcome.issued.session : await getSession(ctx.db, check.session_id);
+  const session = check.session_id === outcome.issued.session.id ? outcome.issued.session : await getSession(ctx.store, check.session_id);
   if (session === null) {
     throw new InvalidGrant(TOKEN_REASONS.expired);
   }

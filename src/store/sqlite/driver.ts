@@ -1,103 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
-import {
-  SqliteDialect, type CompiledQuery, type DatabaseConnection, type DialectAdapter, type Driver, type QueryResult, type TransactionSettings
-} from 'kysely';
-
-/**
- * Kysely's own better-sqlite3 driver prepares every statement anew and commits every transaction
- * on its own. This one keeps prepared statements and groups commits: the writes of every request
- * handled in the same two turns of the event loop go into one SQLite transaction, committed (in a
- * `setImmediate`) before any of those requests is told it succeeded. Each Kysely transaction is a
- * savepoint inside it, so a failed one rolls back alone; a failed group commit fails every request
- * in the group, and none of them has answered yet.
- */
-export class GroupCommitSqliteDialect extends SqliteDialect {
-  readonly #sqlite: SQLite.Database;
-  #driver: GroupCommitDriver | null = null;
-
-  constructor(sqlite: SQLite.Database) {
-    super({ database: sqlite });
-    this.#sqlite = sqlite;
-  }
-
-  override createDriver(): Driver {
-    this.#driver = new GroupCommitDriver(this.#sqlite);
-    return this.#driver;
-  }
-
-  override createAdapter(): DialectAdapter {
-    const adapter = super.createAdapter();
-    // A Kysely instance and its transactions share this adapter: the way back to the driver.
-    if (this.#driver !== null) fastPaths.set(adapter, this.#driver);
-    return adapter;
-  }
-}
-
-export interface FastResult {
-  rows: unknown[];
-  numAffectedRows?: bigint;
-  /** For a write outside a transaction: resolves once it is committed. */
-  committed?: Promise<void>;
-}
-
-/** Runs already-compiled statements without Kysely's per-query machinery. */
-export interface FastPath {
-  /**
-   * Runs `sql` now, or answers null when it cannot: outside a transaction while a transaction
-   * holds the connection, the statement must queue behind it like any other.
-   */
-  tryRun(sql: string, parameters: readonly unknown[], inTransaction: boolean, options?: RunOptions): FastResult | null;
-  /** A long read on the background thread's connection; null when there is none (in-memory). */
-  readInBackground(sql: string, parameters: readonly unknown[]): Promise<unknown[]> | null;
-  /**
-   * A number that changes whenever any row may have changed since it was last asked: any write
-   * statement on this connection (except those whose caller declares, with RunOptions, that they
-   * only insert new rows or that it keeps its caches itself), a rolled-back group, or a commit by
-   * any other connection to the file (`PRAGMA data_version`: the admin CLI, another server
-   * process). `check: false` skips the question to SQLite (for bookkeeping only). What a statement
-   * does is never guessed from its text: SQLite says whether it writes (`readonly`), and only the
-   * statement's author can say it leaves existing rows alone.
-   */
-  generation(check?: boolean): number;
-  /** Resolves when the open group's writes are committed; null when it holds none. */
-  pendingCommit(): Promise<void> | null;
-  /**
-   * Runs `statements` now as one savepoint of the open group (all or none), or answers null when
-   * a transaction holds the connection. Each statement's changed-row count, and the group's commit.
-   */
-  tryAtomically(statements: ReadonlyArray<AtomicStatement>): { changes: number[]; committed: Promise<void> } | null;
-}
-
-/** One statement of tryAtomically(); `insertsOnly` as in RunOptions. */
-export interface AtomicStatement {
-  sql: string;
-  values: readonly unknown[];
-  insertsOnly?: boolean;
-}
-
-export interface RunOptions {
-  /**
-   * The caller keeps the caches this statement would otherwise invalidate (see generation()):
-   * `afterRun` is told the changed-row count as soon as the statement has run, before its commit.
-   * On the slow path (a transaction holds the connection) the generation moves as usual.
-   */
-  keepsCaches?: { afterRun: (changes: number) => void };
-  /**
-   * The statement only adds new rows (a plain INSERT, or one that does nothing on a conflict), so
-   * no row read before it can have changed: the generation stays. Declared by the statement's
-   * author (Prepared's `insertsOnly`), never inferred from its text. On the slow path the
-   * generation moves as for any write.
-   */
-  insertsOnly?: boolean;
-}
-
-const fastPaths = new WeakMap<object, FastPath>();
-
-/** The fast path of a Kysely instance (or transaction) on this dialect, else null. */
-export function fastPathOf(db: { getExecutor(): { adapter: object } }): FastPath | null {
-  return fastPaths.get(db.getExecutor().adapter) ?? null;
-}
+import type { CompiledQuery, DatabaseConnection, Driver, QueryResult, TransactionSettings } from 'kysely';
+import type { AtomicStatement, FastPath, FastResult, RunOptions } from './fast-path.js';
 
 /** Opens the checkpoint thread for a file database (an in-memory one has no WAL). */
 function checkpointerFor(sqlite: SQLite.Database): Checkpointer | null {
@@ -125,15 +29,17 @@ function deferred(): Deferred {
 /** The most statements kept prepared; Kysely's SQL text is stable per query shape. */
 const STATEMENT_CACHE_SIZE = 500;
 
-class GroupCommitDriver implements Driver, FastPath {
+/**
+ * Group commit on one better-sqlite3 connection (see GroupCommitSqliteDialect in dialect.ts):
+ * Kysely's driver, and the fast path that runs compiled statements without Kysely's machinery.
+ */
+export class GroupCommitDriver implements Driver, FastPath {
   readonly #sqlite: SQLite.Database;
   readonly #statements = new Map<string, SQLite.Statement>();
   /** See FastPath.generation(). */
   #generation = 0;
   #dataVersion: SQLite.Statement | null = null;
   #lastDataVersion = -1;
-  /** Set while a statement whose caller keeps the caches (or that only inserts) runs. */
-  #keepsCaches = false;
   readonly #queue: (() => void)[] = [];
   #locked = false;
   /** The open group transaction, if any. */
@@ -177,16 +83,8 @@ class GroupCommitDriver implements Driver, FastPath {
   }
 
   #executeKeeping(sql: string, parameters: readonly unknown[], options: RunOptions | undefined): FastResult {
-    const keeper = options?.keepsCaches;
-    if (keeper === undefined && options?.insertsOnly !== true) return this.#execute(sql, parameters);
-    this.#keepsCaches = true;
-    let result: FastResult;
-    try {
-      result = this.#execute(sql, parameters);
-    } finally {
-      this.#keepsCaches = false;
-    }
-    keeper?.afterRun(Number(result.numAffectedRows ?? 0n));
+    const result = this.#execute(sql, parameters);
+    options?.afterRun?.(Number(result.numAffectedRows ?? 0n));
     return result;
   }
 
@@ -211,8 +109,8 @@ class GroupCommitDriver implements Driver, FastPath {
     try {
       this.#run('SAVEPOINT sl_tx');
       try {
-        for (const { sql, values, insertsOnly } of statements) {
-          changes.push(Number(this.#executeKeeping(sql, values, insertsOnly === true ? { insertsOnly } : undefined).numAffectedRows ?? 0n));
+        for (const { sql, values } of statements) {
+          changes.push(Number(this.#execute(sql, values).numAffectedRows ?? 0n));
         }
         this.#run('RELEASE sl_tx');
       } catch (error) {
@@ -363,9 +261,6 @@ class GroupCommitDriver implements Driver, FastPath {
 
   #execute<R>(sql: string, parameters: readonly unknown[]): QueryResult<R> {
     const stmt = this.#statement(sql);
-    // Any write, before it runs (a cache filled from a read after this point must already see it
-    // as stale), unless its caller declared it harmless to what is cached (RunOptions).
-    if (!stmt.readonly && !this.#keepsCaches) this.#generation++;
     if (stmt.readonly) {
       return { rows: (stmt.reader ? stmt.all(parameters as unknown[]) : (stmt.run(parameters as unknown[]), [])) as R[] };
     }
