@@ -280,12 +280,13 @@ async function sessionlinkCases(label: string, env: Record<string, string>, y: Y
  * A dead webhook endpoint: two SQLite servers, one whose site has an endpoint on a local socket that
  * accepts connections and never answers (every delivery waits out the timeout, then backs off), the
  * other with none, measured by turns. Requests that write no event (validation) and requests that
- * write one each (a password grant: `session.authenticated`) should cost the same on both: the
+ * write one each (an external shopper's token on a new session: `session.authenticated`) should cost the same on both: the
  * request only writes the outbox row; the dispatcher sends in the background.
  */
 async function deadEndpointCases(ratios: Record<string, number>, cpuRatios: Record<string, number>): Promise<CaseResult[]> {
   const held = new Set<Socket>();
-  const silent = createServer((socket) => { held.add(socket); socket.on('close', () => held.delete(socket)); socket.resume(); });
+  let accepted = 0;
+  const silent = createServer((socket) => { accepted++; held.add(socket); socket.on('close', () => held.delete(socket)); socket.resume(); });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const hook = { url: `http://127.0.0.1:${(silent.address() as { port: number }).port}/hooks`, secret: `whsec_${randomBytes(32).toString('base64')}` };
   const servers: Array<{ child: Child; dataDir: string }> = [];
@@ -301,7 +302,7 @@ async function deadEndpointCases(ratios: Record<string, number>, cpuRatios: Reco
     const none = servers[1]!;
     const target = async (c: Child, label: string, what: 'validate' | 'sign-in'): Promise<Target> => {
       if (what === 'sign-in') {
-        return { name: `sessionlink-sqlite ${label}: sign in (password grant, writes session.authenticated)`, base: c.base, pid: c.proc.pid!, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=password&username=jane&password=Correct-Horse-9' } };
+        return { name: `sessionlink-sqlite ${label}: external shopper token (writes session.authenticated)`, base: c.base, pid: c.proc.pid!, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials&dr_external_reference_id=bench-shopper' } };
       }
       const anon = await postForm(c.base, '/oauth20/token', 'grant_type=client_credentials');
       return { name: `sessionlink-sqlite ${label}: validate GET /v1/shoppers/me (no event)`, base: c.base, pid: c.proc.pid!, req: { method: 'GET', path: '/v1/shoppers/me', headers: { authorization: `Bearer ${anon.access_token}`, accept: 'application/json' } } };
@@ -313,7 +314,7 @@ async function deadEndpointCases(ratios: Record<string, number>, cpuRatios: Reco
       ratios[`dead webhook endpoint / none, ${what}`] = pair.ratio;
       cpuRatios[`dead webhook endpoint, ${what}: CPU per request without / with`] = pair.cpuRatio;
     }
-    process.stderr.write(`  (the silent endpoint holds ${held.size} connection(s) open)\n`);
+    process.stderr.write(`  (the silent endpoint accepted ${accepted} delivery connection(s), ${held.size} still open)\n`);
     return out;
   } finally {
     for (const s of servers) {

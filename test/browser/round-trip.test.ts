@@ -88,6 +88,19 @@ describe('the round trip: storefront → hosted sign-in and order → back on th
     assert.match(anonymousCart, /Widget/);
     assert.match(anonymousCart, /Gizmo/);
 
+    // The storefront open in a second tab follows a change made on the hosted pages: cart.updated
+    // reaches its server's /webhooks, the page's poll sees the new version and reads the cart again.
+    const shop = await context.newPage();
+    const polled = shop.waitForResponse((res) => res.url() === `${shopBase}/api/events`);
+    await shop.goto(`${shopBase}/`);
+    await shop.locator('#cart').filter({ hasText: '1 × Widget' }).waitFor();
+    await polled;
+    await page.getByLabel('Quantity of Widget').fill('2');
+    await page.getByRole('row', { name: /Widget/ }).getByRole('button', { name: 'Update' }).click();
+    await page.waitForLoadState();
+    await shop.locator('#cart').filter({ hasText: '2 × Widget' }).waitFor({ timeout: 15_000 });
+    await shop.close();
+
     // Sign in on the hosted page as jane: the session is re-keyed and the cart comes along.
     await page.getByLabel('Username').fill('jane');
     await page.getByLabel('Password').fill('Correct-Horse-9');
@@ -123,7 +136,7 @@ describe('the round trip: storefront → hosted sign-in and order → back on th
     await page.waitForURL(`${shopBase}/`);
     assert.equal(await page.locator('#order-id').innerText(), orderId);
     assert.match(await page.locator('#order').innerText(), /Widget/);
-    assert.match(await page.locator('#order-total').innerText(), /^\$27\.24$/);
+    assert.match(await page.locator('#order-total').innerText(), /^\$47\.23$/);
     assert.match(await page.locator('#signed-in').innerText(), /Jane/, 'the storefront now holds jane\'s session');
     // The storefront's own webhook receiver heard order.placed; the page polls and says so.
     await page.locator('#events').filter({ hasText: `Order placed: ${orderId}` }).waitFor({ timeout: 15_000 });
