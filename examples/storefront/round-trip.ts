@@ -119,7 +119,8 @@ export function roundTripRoutes(app: FastifyInstance, deps: RoundTripDeps): { pl
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       let event: VerifiedWebhookEvent;
       try {
-        event = deps.client.webhooks.verify(raw, request.headers);
+        // Awaited: verify may return the event or a promise of it (it loads `standardwebhooks` lazily).
+        event = await deps.client.webhooks.verify(raw, request.headers);
       } catch (err) {
         if (!(err instanceof WebhookError)) throw err;
         return reply.code(err.code === 'no_secret' ? 503 : 400).send({ error: err.message, code: err.code });
