@@ -8,12 +8,12 @@
 // BENCH_WARMUP_SECONDS (default 2), DATABASE_URL (adds the PostgreSQL cases), BENCH_SCALE (default
 // 1000000: validation and issuance again with that many live sessions in the database against
 // 1,000, with the server's peak resident memory; 0 skips it), BENCH_PARTS (`cases`, `scale`, or
-// both, the default), BENCH_QUIET (default 1: SQLite validation and issuance again with
+// both, the default, and `webhooks`: the dead-endpoint pair below), BENCH_QUIET (default 1: SQLite validation and issuance again with
 // LOG_LEVEL=warn, the quiet-logging rows beside the default ones; 0 skips them).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir, cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,7 @@ const RUNS = Number(process.env.BENCH_RUNS || 5);
 const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS || 2);
 const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
 /** `cases`, `scale` or both (default): which parts to run. */
-const PARTS = (process.env.BENCH_PARTS ?? 'cases,scale').split(',');
+const PARTS = (process.env.BENCH_PARTS ?? 'cases,scale,webhooks').split(',');
 const QUIET = process.env.BENCH_QUIET !== '0';
 
 interface Request { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string }
@@ -168,9 +168,11 @@ async function paired(a: Target, b: Target): Promise<{ a: CaseResult; b: CaseRes
 // The demo site with its budgets (src/http/budgets.ts) raised: the benchmark drives one client
 // IP and one API key far past the production defaults on purpose.
 const BENCH_LIMIT = 1_000_000_000;
+// No webhook endpoints (the demo's points at the demo storefront): the dead-endpoint pair adds one.
 const BENCH_SEED = {
   sites: DEMO_SEED.sites.map((site) => ({
     ...site,
+    webhooks: [] as Array<{ url: string; secret: string }>,
     limits: { newSessionsPerIP: BENCH_LIMIT, newSessionsPerSite: BENCH_LIMIT, liveAnonymousSessions: BENCH_LIMIT, apiRequestsPerKey: BENCH_LIMIT, joinsPerSession: BENCH_LIMIT, refreshesPerSession: BENCH_LIMIT }
   }))
 };
@@ -274,6 +276,56 @@ async function sessionlinkCases(label: string, env: Record<string, string>, y: Y
   }
 }
 
+/**
+ * A dead webhook endpoint: two SQLite servers, one whose site has an endpoint on a local socket that
+ * accepts connections and never answers (every delivery waits out the timeout, then backs off), the
+ * other with none, measured by turns. Requests that write no event (validation) and requests that
+ * write one each (an external shopper's token on a new session: `session.authenticated`) should cost the same on both: the
+ * request only writes the outbox row; the dispatcher sends in the background.
+ */
+async function deadEndpointCases(ratios: Record<string, number>, cpuRatios: Record<string, number>): Promise<CaseResult[]> {
+  const held = new Set<Socket>();
+  let accepted = 0;
+  const silent = createServer((socket) => { accepted++; held.add(socket); socket.on('close', () => held.delete(socket)); socket.resume(); });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const hook = { url: `http://127.0.0.1:${(silent.address() as { port: number }).port}/hooks`, secret: `whsec_${randomBytes(32).toString('base64')}` };
+  const servers: Array<{ child: Child; dataDir: string }> = [];
+  try {
+    for (const webhooks of [[hook], []]) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'sessionlink-dead-'));
+      const seed = { sites: BENCH_SEED.sites.map((site) => ({ ...site, webhooks })) };
+      writeFileSync(join(dataDir, 'seed.json'), JSON.stringify(seed));
+      const child = await start(['src/server.ts'], { DATA_DIR: dataDir, SESSIONLINK_SEED: join(dataDir, 'seed.json') }, '/healthz', join(dataDir, 'stdout.log'));
+      servers.push({ child, dataDir });
+    }
+    const dead = servers[0]!;
+    const none = servers[1]!;
+    const target = async (c: Child, label: string, what: 'validate' | 'sign-in'): Promise<Target> => {
+      if (what === 'sign-in') {
+        return { name: `sessionlink-sqlite ${label}: external shopper token (writes session.authenticated)`, base: c.base, pid: c.proc.pid!, req: { method: 'POST', path: '/oauth20/token', headers: { ...form, ...basic }, body: 'grant_type=client_credentials&dr_external_reference_id=bench-shopper' } };
+      }
+      const anon = await postForm(c.base, '/oauth20/token', 'grant_type=client_credentials');
+      return { name: `sessionlink-sqlite ${label}: validate GET /v1/shoppers/me (no event)`, base: c.base, pid: c.proc.pid!, req: { method: 'GET', path: '/v1/shoppers/me', headers: { authorization: `Bearer ${anon.access_token}`, accept: 'application/json' } } };
+    };
+    const out: CaseResult[] = [];
+    for (const what of ['validate', 'sign-in'] as const) {
+      const pair = await paired(await target(dead.child, 'dead webhook endpoint', what), await target(none.child, 'no webhook endpoint', what));
+      out.push(pair.a, pair.b);
+      ratios[`dead webhook endpoint / none, ${what}`] = pair.ratio;
+      cpuRatios[`dead webhook endpoint, ${what}: CPU per request without / with`] = pair.cpuRatio;
+    }
+    process.stderr.write(`  (the silent endpoint accepted ${accepted} delivery connection(s), ${held.size} still open)\n`);
+    return out;
+  } finally {
+    for (const s of servers) {
+      await stop(s.child);
+      rmSync(s.dataDir, { recursive: true, force: true });
+    }
+    for (const socket of held) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+}
+
 async function main(): Promise<void> {
   process.stderr.write(`bench: ${RUNS} runs x ${SECONDS}s, ${CONNECTIONS} connections, warm-up ${WARMUP}s\n`);
   const results: CaseResult[] = [];
@@ -296,6 +348,7 @@ async function main(): Promise<void> {
     await stop(bare);
     await stop(peer);
   }
+  if (PARTS.includes('webhooks')) results.push(...await deadEndpointCases(ratios, cpuRatios));
   if (SCALE > 0 && PARTS.includes('scale')) {
     // Both databases are served at once (the idle one costs nothing) and measured by turns.
     const small = await filledServer(1000);

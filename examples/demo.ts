@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config.js';
+import { DEMO_SEED } from '../src/domain/seed.js';
 import { setDemoStorefrontURL } from '../src/ops/home.js';
 import { startServer } from '../src/start.js';
 import { startStorefront } from './storefront/server.js';
@@ -22,11 +23,18 @@ async function main(): Promise<void> {
   if (config.demo !== true) return;
   const local = `http://${hostFor(config.host, '127.0.0.1')}:${config.port}`;
   const demoHost = hostFor(config.host, 'localhost');
+  // The demo site sends the shopper back to the storefront (`returnUrl`) and its events to the
+  // storefront's /webhooks, both on the default DEMO_PORT; on another port the storefront still
+  // runs, without the way back.
+  const site = DEMO_SEED.sites[0];
+  const returnURL = site?.returnUrl ?? undefined;
   let storefront: FastifyInstance;
   try {
     storefront = await startStorefront({
       port: config.demoPort, host: config.host, apiURL: local, storeURL: config.publicStoreURL, siteId: 'acme',
-      apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123'
+      apiKey: 'acme-public', appKey: 'acme-app', appSecret: 'app-secret-123',
+      returnURL: returnURL !== undefined && new URL(returnURL).port === String(config.demoPort) ? returnURL : undefined,
+      webhookSecret: site?.webhooks?.[0]?.secret
     });
   } catch (err) {
     server.log.error({ err, port: config.demoPort }, 'demo storefront failed to start; the API keeps running');

@@ -158,7 +158,9 @@
   /**
    * Hands the shopper to the hosted checkout: a top-level form POST to web-checkout with the token in
    * the body (never in a URL, history or Referer). The server answers 302 to the hosted cart with a
-   * single-use handoff code, which attaches this browser to the token's session.
+   * single-use handoff code, which attaches this browser to the token's session. `returnUrl` (optional)
+   * is where the hosted pages link back to and where the thank-you page sends the shopper with
+   * `?order=…&code=…`: the site's returnUrl or a URL on one of its allowedOrigins (else 400).
    */
   function checkout(options) {
     var o = options || {};
@@ -178,6 +180,14 @@
     input.name = 'token';
     input.value = token;
     form.appendChild(input);
+    if (o.returnUrl !== undefined && o.returnUrl !== null) {
+      if (typeof o.returnUrl !== 'string' || !/^https?:\/\//i.test(o.returnUrl)) throw new Error('Sessionlink: "returnUrl" must be an absolute http(s) URL');
+      var back = doc.createElement('input');
+      back.type = 'hidden';
+      back.name = 'returnUrl';
+      back.value = o.returnUrl;
+      form.appendChild(back);
+    }
     (doc.body || doc.documentElement).appendChild(form);
     form.submit();
   }

@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SessionlinkClient, SessionlinkError, type Cart, type Money, type ProductList, type ShopperSession, type TokenResponse } from '../../src/client/index.js';
 import { faviconRoute } from '../../src/ops/home.js';
+import { roundTripRoutes, type OrderSummary } from './round-trip.js';
 
 export interface StorefrontOptions {
   port: number;
@@ -38,6 +39,13 @@ export interface StorefrontOptions {
   /** Confidential key and secret, used only on this server. */
   appKey: string;
   appSecret: string;
+  /**
+   * The way back: this storefront's `/return` URL, given to web-checkout as `returnUrl` (it must be
+   * the site's returnUrl or on one of its allowedOrigins). Leave out to use the site's returnUrl.
+   */
+  returnURL?: string;
+  /** The `whsec_…` secret of the site's webhook endpoint pointing at this server's `/webhooks`. */
+  webhookSecret?: string;
 }
 
 const COOKIE = 'storefront_sid';
@@ -115,6 +123,19 @@ interface PageState {
   flash: Flash | null;
   /** The hosted cart page of the browser's own store session (the no-JavaScript way to shop). */
   hostedCartURL: string;
+  /** The order the shopper just came back with from the hosted pages (`/return`), shown once. */
+  order: OrderSummary | null;
+}
+
+/** The order the shopper came back with, every value escaped. */
+function orderSection(order: OrderSummary | null): string {
+  if (order === null) return '';
+  const items = order.items.map((i) => `<li>${escapeHTML(String(i.quantity))} × ${escapeHTML(i.name)}</li>`).join('');
+  return `<section id="order" class="wide" aria-labelledby="order-h">
+    <h2 id="order-h">Thank you: order placed</h2>
+    <p>Order <strong id="order-id">${escapeHTML(order.id)}</strong>${order.total === null ? '' : `, total <strong id="order-total">${escapeHTML(order.total)}</strong>`}. You are back at the shop.</p>
+    ${items === '' ? '' : `<ul id="order-items">${items}</ul>`}
+  </section>`;
 }
 
 /** Shopper-facing wording of a failed API call: what happened, the store's own words, what to do. */
@@ -220,7 +241,9 @@ function page(options: StorefrontOptions, state: PageState): string {
   td { padding: .3rem 0; } td.n { text-align: right; }
   .total { font-weight: 600; border-top: 1px solid #dfe3ea; }
   #status { font-size: .9rem; color: #3d4656; margin: 0; grid-column: 1 / -1; }
-  #status:empty { display: none; }
+  #status:empty, #events:empty { display: none; }
+  .wide, #events { grid-column: 1 / -1; }
+  #events { font-size: .9rem; margin: 0; color: #1f6f3d; }
   .error, #status.error { color: #b42318; }
   main > noscript { grid-column: 1 / -1; }
   .noscript { border-left: 4px solid #f5b400; }
@@ -242,6 +265,8 @@ function page(options: StorefrontOptions, state: PageState): string {
     <p>Signing in below works without JavaScript too; after that, “Checkout” takes your account's cart to the store.</p>
   </section></noscript>
   <p id="status" class="${statusClass}" role="status" aria-live="polite" aria-atomic="true">${escapeHTML(statusText)}</p>
+  ${orderSection(state.order)}
+  <p id="events" role="status" aria-live="polite"></p>
   <section class="needs-js" aria-labelledby="products-h">
     <h2 id="products-h">Products</h2>
     <ul id="products"><li class="needs-js">Loading…</li></ul>
@@ -324,10 +349,26 @@ function page(options: StorefrontOptions, state: PageState): string {
     if (products.length === 0) { var li = document.createElement('li'); li.textContent = 'Nothing is on sale right now.'; ul.appendChild(li); }
   }
 
+  function loadCart() { $.getJSON('/api/cart').done(function (res) { renderCart(res.cart); }); }
+
+  // The store's webhooks, as this shop's server kept them: an order placed, a cart changed on the
+  // hosted pages (another tab): the cart is read again.
+  var cartVersion = null;
+  function pollEvents() {
+    $.getJSON('/api/events').done(function (res) {
+      if (cartVersion !== null && res.cartVersion > cartVersion) loadCart();
+      cartVersion = res.cartVersion;
+      var last = res.orders[res.orders.length - 1];
+      if (last) document.getElementById('events').textContent = 'Order placed: ' + last.id + ' (' + last.total + '), confirmed by the store.';
+    });
+  }
+
   function loadShop() {
     $.getJSON('/api/products').done(function (res) { renderProducts(res.products); })
       .fail(function (xhr) { say('Could not load the products. ' + problem(xhr), true); });
-    $.getJSON('/api/cart').done(function (res) { renderCart(res.cart); });
+    loadCart();
+    pollEvents();
+    setInterval(pollEvents, 2000);
   }
 
   if (own) { loadShop(); return; }
@@ -359,7 +400,7 @@ function refusalPage(title: string, text: string): string {
 export async function startStorefront(options: StorefrontOptions): Promise<FastifyInstance> {
   const require = createRequire(import.meta.url);
   const jquery = readFileSync(require.resolve('jquery/dist/jquery.min.js'));
-  const client = new SessionlinkClient({ baseURL: options.apiURL, clientId: options.appKey, clientSecret: options.appSecret });
+  const client = new SessionlinkClient({ baseURL: options.apiURL, clientId: options.appKey, clientSecret: options.appSecret, webhookSecret: options.webhookSecret });
   const store = options.storeURL.replace(/\/$/, '');
   /** storefront cookie → the shopper's session (its tokens refresh themselves and never leave this server). */
   const shoppers = new Map<string, Shopper>();
@@ -492,6 +533,21 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     return payload;
   });
 
+  const roundTrip = roundTripRoutes(app, {
+    client, returnURL: options.returnURL, sessionOf, newSid, refusalPage,
+    sessionFor: (sid) => shoppers.get(sid)?.session,
+    formatMoney: (money) => formatMoney(siteLocale, money),
+    adopt(request, reply, session, name, locale) {
+      // The session the shopper came back with replaces whatever this cookie held (its tokens
+      // may have died with a sign-in on the hosted pages), under a new cookie, as at sign-in.
+      const old = sessionOf(request);
+      if (old !== null) shoppers.delete(old);
+      const sid = newSid(reply);
+      bounded(shoppers, sid, { session, own: true, name, locale: locale !== null && LOCALE.test(locale) ? locale : null });
+      return sid;
+    }
+  });
+
   app.get('/', async (request, reply) => {
     const sid = ensureSid(request, reply);
     const shopper = shoppers.get(sid);
@@ -499,7 +555,7 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     flashes.delete(sid);
     const hostedCartURL = `${store}/store/${encodeURIComponent(options.siteId)}/${encodeURIComponent(shopper?.locale ?? siteLocale)}/${CART_PAGE}`;
     return reply.type('text/html; charset=utf-8').send(page(options, {
-      csrf: csrfOf(sid), own: shopper?.own ?? false, name: shopper?.name ?? null, flash, hostedCartURL
+      csrf: csrfOf(sid), own: shopper?.own ?? false, name: shopper?.name ?? null, flash, hostedCartURL, order: roundTrip.placedOrder(sid)
     }));
   });
   faviconRoute(app);
@@ -631,7 +687,7 @@ export async function startStorefront(options: StorefrontOptions): Promise<Fasti
     let location: string | null = null;
     let problem = '';
     try {
-      location = await shopper.session.webCheckout();
+      location = await shopper.session.webCheckout({ returnUrl: options.returnURL });
     } catch (err) {
       if (!(err instanceof SessionlinkError)) throw err;
       problem = shopperMessage(err);

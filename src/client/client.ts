@@ -25,10 +25,13 @@ export type Grant =
   | { type: 'session_token'; sessionToken: string }
   | { type: 'password'; username: string; password: string; sessionToken?: string; limitedToken?: string }
   | { type: 'external'; externalReferenceId: string; sessionToken?: string; limitedToken?: string }
-  | { type: 'guest' };
+  | { type: 'guest' }
+  /** The code of the way back (`{returnUrl}?order=…&code=…`); `redirectUri` is the returnUrl without `order` and `code`. */
+  | { type: 'authorization_code'; code: string; redirectUri: string };
 
-/** A full token for a registered or external shopper; a limited one otherwise. */
+/** A full token for a registered or external shopper; a limited one otherwise; the way back's code gives either. */
 function kindOf(grant: Grant): TokenKind {
+  if (grant.type === 'authorization_code') return 'unknown';
   return grant.type === 'password' || grant.type === 'external' ? 'full' : 'limited';
 }
 
@@ -87,6 +90,8 @@ export class SessionlinkClient {
         }, options);
       case 'guest':
         return await this.tokenCall({ grant_type: 'client_credentials' }, options);
+      case 'authorization_code':
+        return await this.tokenCall({ grant_type: 'authorization_code', code: grant.code, redirect_uri: grant.redirectUri }, options);
     }
   }
 
@@ -113,6 +118,16 @@ export class SessionlinkClient {
   /** A limited token on a new session for guest checkout (confidential key). */
   async guestToken(options?: CallOptions): Promise<TokenResponse> {
     return await this.token({ type: 'guest' }, options);
+  }
+
+  /**
+   * Redeems the return code of the way back (confidential key, the one whose token started the web
+   * checkout): a token pair on the shopper's session as it is now, full when the shopper signed in.
+   * `redirectUri` is the returnUrl web-checkout used, without the added `order` and `code`. A used,
+   * expired or foreign code is a SessionlinkError `invalid_grant`.
+   */
+  async authorizationCodeToken(code: string, redirectUri: string, options?: CallOptions): Promise<TokenResponse> {
+    return await this.token({ type: 'authorization_code', code, redirectUri }, options);
   }
 
   /** Trades a refresh token (spent by this call) for a new pair on the same session. */

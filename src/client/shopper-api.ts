@@ -116,10 +116,14 @@ export class ShopperApi {
    * Server side: asks for web-checkout and answers the hosted cart page's URL with its single-use
    * handoff code (the 302 Location, not followed). Send the shopper's browser there at once: the
    * code lives 60 s. Browsers hide a redirect's Location from fetch; use webCheckoutURL there.
+   * `returnUrl`: the way back (the site's returnUrl or a URL on one of its allowedOrigins; else a
+   * SessionlinkError 400 `invalid_request`); the thank-you page sends the shopper to
+   * `{returnUrl}?order=…&code=…`, and this key redeems the code with authorizationCodeToken.
    */
-  async webCheckout(options?: CallOptions): Promise<string> {
+  async webCheckout(options?: CallOptions & { returnUrl?: string }): Promise<string> {
+    const path = options?.returnUrl === undefined ? `${CART}/web-checkout` : `${CART}/web-checkout?returnUrl=${encodeURIComponent(options.returnUrl)}`;
     return await this.authorize(async (token) => {
-      const res = await this.transport.send(`${CART}/web-checkout`, {
+      const res = await this.transport.send(path, {
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
         redirect: 'manual', ...callOptions(options)
       });
@@ -136,9 +140,9 @@ export class ShopperApi {
   /**
    * Browser side: a URL of the web-checkout call to navigate the shopper to (top level). It carries
    * the access token as the `token` parameter, so it belongs only in that navigation, never in a link
-   * or a log.
+   * or a log. `returnUrl` as for webCheckout.
    */
-  async webCheckoutURL(): Promise<string> {
-    return await this.authorize(async (token) => this.transport.url(`${CART}/web-checkout`, { token }));
+  async webCheckoutURL(options?: { returnUrl?: string }): Promise<string> {
+    return await this.authorize(async (token) => this.transport.url(`${CART}/web-checkout`, { token, returnUrl: options?.returnUrl }));
   }
 }

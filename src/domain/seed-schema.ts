@@ -58,6 +58,10 @@ export const DEMO_SEED: Seed = {
     id: 'acme', name: 'Acme Store', locale: 'en_US', currency: 'USD',
     session: { ttlSeconds: 86400, idleSeconds: 0, refreshTtlSeconds: 31536000, refreshGraceSeconds: 30 },
     allowedOrigins: null,
+    // The demo storefront (`npm start`, DEMO_PORT 8081): the way back after an order, and its
+    // webhook receiver (plain http is allowed to a loopback address). Demo secrets, not for production.
+    returnUrl: 'http://localhost:8081/return',
+    webhooks: [{ url: 'http://127.0.0.1:8081/webhooks', secret: 'whsec_My4jh2z9jdyV/Tcj/+DFsDJLLmv559nBRqtnddV3bKk=' }],
     sessionTokenExchange: 'any',
     apiKeys: [
       { key: 'acme-public', type: 'public' },

@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { BACKENDS, buildTestApp, type Backend, type TestApp } from '../support/helpers.js';
+import { DEMO_SEED } from '../support/seed.js';
 import {
   APP, APP2, appToken, basic, Browser, FORM, orderThroughHostedPages, pathOf, redeem, RETURN_SEED, RETURN_URL, SHOP, type Trip, unescapeHTML, webCheckout
 } from '../support/return-trip.js';
@@ -160,7 +161,8 @@ describe(`The way back to the storefront [${backend}]`, () => {
   });
 
   it('advertises authorization_code; a site without a return URL shows no way back', async (t) => {
-    const app = await buildTestApp(t, { backend });
+    // The demo site has a returnUrl (its storefront's /return): this one has none and no origins.
+    const app = await buildTestApp(t, { backend, seed: { sites: [{ ...DEMO_SEED.sites[0]!, returnUrl: null, allowedOrigins: null }] } });
     const meta = await app.app.inject({ method: 'GET', url: '/.well-known/oauth-authorization-server' });
     assert.ok((meta.json() as { grant_types_supported: string[] }).grant_types_supported.includes('authorization_code'));
     const token = await appToken(app.app, false);
