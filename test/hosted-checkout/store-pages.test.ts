@@ -1,56 +1,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LightMyRequestResponse } from 'fastify';
 import { anonymousToken, bearer, exchangeSessionToken, makeApp, SEED, type TestApp } from '../support/cart-helpers.js';
 import { BACKENDS, openTestApp } from '../support/helpers.js';
 import { orderDetailsOf } from '../support/reader.js';
 import { escapeHTML } from '../../src/http/html.js';
+import { CART, PageBrowser as Browser, PAY, THANKS } from '../support/page-browser.js';
 
 /** The pages' Content-Security-Policy, written out here rather than imported, so a change to it in src/ shows up as a failing test. */
 const PAGE_CSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-const CART = '/store/acme/en_US/DisplayThreePgCheckoutShoppingCartPage';
-const PAY = '/store/acme/en_US/DisplayThreePgCheckoutAddressPaymentInfoPage';
-const THANKS = '/store/acme/en_US/ThankYouPage';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-
-/** A tiny browser: one cookie jar for SLSESSION. */
-class Browser {
-  cookie: string | null = null;
-  constructor(private readonly t: TestApp) {}
-  private remember(res: LightMyRequestResponse): void {
-    const raw = res.headers['set-cookie'];
-    for (const line of Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]) {
-      const m = /^SLSESSION=([^;]*)/.exec(line);
-      if (m) this.cookie = m[1]!;
-    }
-  }
-  async get(url: string): Promise<LightMyRequestResponse> {
-    const res = await this.t.app.inject({ method: 'GET', url, headers: this.cookie ? { cookie: `SLSESSION=${this.cookie}` } : {} });
-    assert.ok(res.statusCode < 500, `GET ${url}: ${res.statusCode} ${res.body}`);
-    this.remember(res);
-    return res;
-  }
-  async post(url: string, form: Record<string, string>): Promise<LightMyRequestResponse> {
-    const res = await this.t.app.inject({
-      method: 'POST', url, payload: new URLSearchParams(form).toString(),
-      headers: { ...FORM, ...(this.cookie ? { cookie: `SLSESSION=${this.cookie}` } : {}) }
-    });
-    assert.ok(res.statusCode < 500, `POST ${url}: ${res.statusCode} ${res.body}`);
-    this.remember(res);
-    return res;
-  }
-  async csrf(url = CART): Promise<string> {
-    const page = await this.get(url);
-    const m = /name="csrf" value="([0-9a-f]{64})"/.exec(page.body);
-    assert.ok(m, 'page has a CSRF field');
-    return m[1]!;
-  }
-  async sessionToken(): Promise<string> {
-    const res = await this.get('/store/acme/SessionToken?format=json');
-    assert.equal(res.statusCode, 200);
-    return (res.json() as { session_token: string }).session_token;
-  }
-}
 
 function pathOf(location: string): string {
   const u = new URL(location);
